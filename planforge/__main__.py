@@ -1,0 +1,5 @@
+"""``python -m planforge`` runs the ``gen`` command line."""
+
+from planforge.cli import app
+
+app()

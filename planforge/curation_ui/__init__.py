@@ -1,0 +1,1 @@
+"""Curation: preference pairs (student plans, typed corruptions) and human review in Argilla."""

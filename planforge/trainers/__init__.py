@@ -1,0 +1,1 @@
+"""Trainers: SFT, DPO and the tool-retrieval (ToolRAG) classifier, and plan evaluation."""

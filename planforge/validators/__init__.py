@@ -1,0 +1,20 @@
+"""Validators: small pure checks over (plan, tools) returning typed errors, plus plan equivalence.
+
+:func:`validate` runs every check; each family lives in its own module so a recipe or a caller can
+run or replace one alone.
+"""
+
+from planforge.validators.equivalence import ToolOverlap, plan_graph, plans_equivalent, tool_overlap
+from planforge.validators.errors import ErrorCode, PlanError
+from planforge.validators.pipeline import Rule, validate
+
+__all__ = [
+    "ErrorCode",
+    "PlanError",
+    "Rule",
+    "ToolOverlap",
+    "plan_graph",
+    "plans_equivalent",
+    "tool_overlap",
+    "validate",
+]

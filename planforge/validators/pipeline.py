@@ -1,0 +1,52 @@
+"""Run every check over one plan. Never raises on bad input: problems come back as :class:`PlanError`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from planforge.plan import Plan, PlanSyntaxError, parse_plan
+from planforge.tools import ToolSet
+from planforge.validators.arguments import check_arguments
+from planforge.validators.errors import ErrorCode, PlanError
+from planforge.validators.references import check_acyclic, check_reference_types, check_references
+from planforge.validators.structure import check_functions_known, check_join, check_not_empty
+
+#: A recipe-level rule: (plan, tools, context) -> errors with code ``rule``. ``context`` carries what
+#: the plan alone does not say (the request text, the example's fixed "now").
+Rule = Callable[[Plan, ToolSet, Mapping[str, Any]], list[PlanError]]
+
+_CHECKS = (
+    check_not_empty,
+    check_functions_known,
+    check_references,
+    check_acyclic,
+    check_arguments,
+    check_reference_types,
+)
+
+
+def validate(
+    plan: Plan | str | list | dict,
+    tools: ToolSet,
+    *,
+    fmt: str = "auto",
+    require_join: bool = False,
+    rules: Sequence[Rule] = (),
+    context: Mapping[str, Any] | None = None,
+) -> list[PlanError]:
+    """All errors of ``plan`` (text, JSON or a parsed :class:`Plan`) against the offered ``tools``."""
+    if not isinstance(plan, Plan):
+        try:
+            plan = parse_plan(plan, fmt, tools.param_order)
+        except PlanSyntaxError as exc:
+            return [PlanError(ErrorCode.SYNTAX, exc.step, str(exc))]
+    errors: list[PlanError] = []
+    for check in _CHECKS:
+        errors.extend(check(plan, tools))
+    errors.extend(check_join(plan, tools, require_join=require_join))
+    if rules:
+        ctx = context or {}
+        for rule in rules:
+            errors.extend(rule(plan, tools, ctx))
+    return errors

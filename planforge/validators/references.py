@@ -1,0 +1,136 @@
+"""Checks on ``$K`` references: they point backwards at a real step, the graph is a DAG, and the
+producer's declared return type can fill the parameter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+
+from planforge.plan import Plan, named_arguments, whole_reference
+from planforge.tools import ToolSet
+from planforge.validators.errors import ErrorCode, PlanError
+from planforge.validators.schema_check import checker_for
+
+
+def check_references(plan: Plan, tools: ToolSet) -> list[PlanError]:
+    errors = []
+    count = len(plan.steps)
+    for step in plan.steps:
+        for k in sorted(set(step.references)):
+            problem = None
+            if k == 0:
+                problem = "$0 does not exist (steps are numbered from 1)"
+            elif k > count:
+                problem = f"${k} refers to a step that does not exist (the plan has {count})"
+            elif k == step.index:
+                problem = f"${k} refers to the step itself"
+            elif k > step.index:
+                problem = f"${k} refers to a later step"
+            elif plan.steps[k - 1].is_join:
+                problem = f"${k} refers to join(), which has no output"
+            if problem:
+                errors.append(PlanError(ErrorCode.BAD_REFERENCE, step.index, f"step {step.index}: {problem}"))
+    return errors
+
+
+def dependency_edges(plan: Plan) -> list[tuple[int, int]]:
+    """(producer, consumer) pairs for every reference to an existing other step."""
+    count = len(plan.steps)
+    return [(k, step.index) for step in plan.steps for k in set(step.references) if 1 <= k <= count and k != step.index]
+
+
+def check_acyclic(plan: Plan, tools: ToolSet) -> list[PlanError]:
+    # Backward references alone make a DAG by construction; only a forward one can close a cycle.
+    if all(k < step.index for step in plan.steps for k in step.references):
+        return []
+    graph = nx.DiGraph(dependency_edges(plan))
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return []
+    nodes = [u for u, _ in cycle]
+    start = nodes.index(min(nodes))
+    loop = nodes[start:] + nodes[:start] + [min(nodes)]
+    return [
+        PlanError(
+            ErrorCode.CYCLE,
+            min(loop),
+            "steps " + " -> ".join(str(n) for n in loop) + " depend on each other in a cycle",
+        )
+    ]
+
+
+def check_reference_types(plan: Plan, tools: ToolSet) -> list[PlanError]:
+    errors = []
+    count = len(plan.steps)
+    for step in plan.steps:
+        if not step.references or step.is_join or step.name not in tools:
+            continue
+        checker = checker_for(tools, step.name)
+        named, _, _ = named_arguments(step, checker.param_names)
+        for argument, value in named.items():
+            schema = checker.properties.get(argument)
+            if schema is None:
+                continue
+            for k, target in _whole_references(value, schema):
+                if not 1 <= k < step.index or k > count:
+                    continue  # reported by check_references
+                producer = plan.steps[k - 1]
+                if producer.name not in tools:
+                    continue
+                returns = tools[producer.name].returns
+                if returns is not None and not schema_can_fit(returns, target):
+                    errors.append(
+                        PlanError(
+                            ErrorCode.REFERENCE_TYPE,
+                            step.index,
+                            f"step {step.index}: {step.name}() argument {argument!r} expects "
+                            f"{_type_words(target)}, but ${k} ({producer.name}) returns {_type_words(returns)}",
+                        )
+                    )
+    return errors
+
+
+def _whole_references(value: Any, schema: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """(K, schema the output must fit) for ``"$K"`` as the value or as an item of a list value."""
+    k = whole_reference(value)
+    if k is not None:
+        return [(k, schema)]
+    if type(value) is list and isinstance(schema.get("items"), dict):
+        found = []
+        for item in value:
+            k = whole_reference(item)
+            if k is not None:
+                found.append((k, schema["items"]))
+        return found
+    return []
+
+
+def _types(schema: dict[str, Any]) -> set[str] | None:
+    kind = schema.get("type")
+    if kind is None:
+        return None
+    return set(kind) if isinstance(kind, list) else {kind}
+
+
+def schema_can_fit(produced: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """Can some value of ``produced`` satisfy ``expected``'s types? Unknown types are accepted."""
+    have, want = _types(produced), _types(expected)
+    if have is None or want is None:
+        return True
+    if "integer" in have:
+        have = have | {"number"}
+    if "number" in have:
+        have = have | {"integer"}  # a number may be whole
+    common = have & want
+    if not common:
+        return False
+    if common == {"array"} and isinstance(produced.get("items"), dict) and isinstance(expected.get("items"), dict):
+        return schema_can_fit(produced["items"], expected["items"])
+    return True
+
+
+def _type_words(schema: dict[str, Any]) -> str:
+    kinds = _types(schema)
+    return " or ".join(sorted(kinds)) if kinds else "any value"

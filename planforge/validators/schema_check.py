@@ -1,0 +1,256 @@
+"""Argument checking against a function's JSON Schema, compiled once per function.
+
+jsonschema is the reference: it decides every failing case and writes the messages. Its ``is_valid``
+costs about 90 µs for a 7-parameter function, too slow to be the gate for tens of thousands of plans a
+second, so the common subset of JSON Schema (type, properties, required, additionalProperties, items,
+string enums) is also compiled to plain Python predicates that answer "valid?" in a few µs. A schema
+using anything else has no fast path and goes to jsonschema directly. A property test holds the two to
+the same answers.
+
+A value that is exactly ``$K`` stands for step K's output: its type is checked against the producer's
+``returns`` schema (``reference_type``), so here it passes whatever the schema says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from planforge.plan import REFERENCE
+from planforge.tools import ToolSet, ToolSpec
+
+Predicate = Callable[[Any], bool]
+
+_ANNOTATIONS = frozenset(
+    {
+        "description",
+        "title",
+        "default",
+        "examples",
+        "$comment",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "format",
+        "$schema",
+    }
+)
+_FAST_KEYWORDS = frozenset({"type", "properties", "required", "additionalProperties", "items", "enum"})
+
+_TYPE_PREDICATES: dict[str, Predicate] = {
+    "string": lambda v: type(v) is str,
+    "integer": lambda v: type(v) is int or (type(v) is float and v.is_integer()),
+    "number": lambda v: type(v) is int or type(v) is float,
+    "boolean": lambda v: type(v) is bool,
+    "null": lambda v: v is None,
+    "array": lambda v: type(v) is list,
+    "object": lambda v: type(v) is dict,
+}
+
+
+def is_whole_reference(value: Any) -> bool:
+    return type(value) is str and value[:1] == "$" and REFERENCE.fullmatch(value) is not None
+
+
+_PLAIN_TYPES = {"string": str, "boolean": bool, "array": list, "object": dict}
+
+
+def _plain_type(schema: Any) -> type | None:
+    """The Python type when ``schema`` is nothing but ``{"type": T}`` for a T with one Python type."""
+    if isinstance(schema, Mapping) and set(schema) - _ANNOTATIONS == {"type"}:
+        return _PLAIN_TYPES.get(schema["type"]) if isinstance(schema["type"], str) else None
+    return None
+
+
+def compile_fast(schema: Any) -> Predicate | None:
+    """A predicate equal to ``Draft202012Validator(schema).is_valid`` (with ``$K`` values passing),
+    or None when the schema uses keywords outside the fast subset."""
+    if schema is True or schema == {}:
+        return lambda v: True
+    if schema is False:
+        return lambda v: False
+    if not isinstance(schema, Mapping):
+        return None
+    keywords = set(schema) - _ANNOTATIONS
+    if keywords - _FAST_KEYWORDS:
+        return None
+    checks: list[Predicate] = []
+    if "type" in schema:
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if any(n not in _TYPE_PREDICATES for n in names):
+            return None
+        preds = [_TYPE_PREDICATES[n] for n in names]
+        checks.append(preds[0] if len(preds) == 1 else (lambda v, ps=tuple(preds): any(p(v) for p in ps)))
+    if "enum" in schema:
+        allowed = schema["enum"]
+        if not isinstance(allowed, list) or not all(type(a) is str for a in allowed):
+            return None  # JSON equality (1 == 1.0, True != 1) differs from Python's outside strings
+        allowed_set = frozenset(allowed)
+        checks.append(lambda v: type(v) is str and v in allowed_set)
+    if "items" in schema:
+        items = schema["items"]
+        item_type = _plain_type(items)
+        if item_type is not None:
+            # The common case (arrays of strings, numbers...): one C-level pass, no per-item call.
+            checks.append(
+                lambda v: (
+                    type(v) is not list
+                    or all(type(x) is item_type for x in v)
+                    or all(item_check(x) or is_whole_reference(x) for x in v)
+                )
+            )
+        item_check = compile_fast(items)
+        if item_check is None:
+            return None
+        if item_type is None:
+            checks.append(lambda v: type(v) is not list or all(item_check(x) or is_whole_reference(x) for x in v))
+    if keywords & {"properties", "required", "additionalProperties"}:
+        object_check = _compile_object(schema)
+        if object_check is None:
+            return None
+        checks.append(lambda v: type(v) is not dict or object_check(v))
+    if not checks:
+        return lambda v: True
+    if len(checks) == 1:
+        return checks[0]
+    return lambda v: all(c(v) for c in checks)
+
+
+def _compile_object(schema: Mapping[str, Any]) -> Callable[[dict], bool] | None:
+    properties: dict[str, Predicate] = {}
+    for name, sub in schema.get("properties", {}).items():
+        compiled = compile_fast(sub)
+        if compiled is None:
+            return None
+        properties[name] = compiled
+    required = tuple(schema.get("required", ()))
+    additional = schema.get("additionalProperties", True)
+    extra_check = compile_fast(additional)
+    if extra_check is None:
+        return None
+
+    def check(value: dict) -> bool:
+        for name in required:
+            if name not in value:
+                return False
+        for key, item in value.items():
+            predicate = properties.get(key, extra_check)
+            if not predicate(item) and not is_whole_reference(item):
+                return False
+        return True
+
+    return check
+
+
+class FunctionChecker:
+    """The compiled argument check of one function.
+
+    With a fast path, each parameter has its own predicate, so a failing call names its failing
+    arguments at once and jsonschema only explains those; without one, jsonschema checks the whole call.
+    """
+
+    __slots__ = (
+        "spec",
+        "param_names",
+        "required",
+        "properties",
+        "closed",
+        "_predicates",
+        "_extra",
+        "_validator",
+        "_property_validators",
+    )
+
+    def __init__(self, spec: ToolSpec):
+        self.spec = spec
+        self.param_names = spec.param_names
+        self.required = spec.required
+        self.properties: Mapping[str, Any] = spec.parameters.get("properties", {})
+        additional = spec.parameters.get("additionalProperties", True)
+        self.closed = additional is False
+        self._extra = compile_fast(additional)
+        predicates = {name: compile_fast(sub) for name, sub in self.properties.items()}
+        fast_root = set(spec.parameters) - _ANNOTATIONS <= _FAST_KEYWORDS | {"type"}
+        if fast_root and self._extra is not None and all(p is not None for p in predicates.values()):
+            self._predicates: dict[str, Predicate] | None = predicates  # type: ignore[assignment]
+        else:
+            self._predicates = None
+        self._validator: Draft202012Validator | None = None
+        self._property_validators: dict[str, Draft202012Validator] = {}
+
+    @property
+    def validator(self) -> Draft202012Validator:
+        if self._validator is None:
+            self._validator = Draft202012Validator(self.spec.parameters)
+        return self._validator
+
+    def instance(self, named: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments as jsonschema sees them: ``None`` for an optional parameter means omitted."""
+        required = self.required
+        return {k: v for k, v in named.items() if v is not None or k in required}
+
+    def problems(self, named: Mapping[str, Any]) -> tuple[list[str], list[str], list[ValidationError]]:
+        """(missing names, unexpected names, type errors) of one call's named arguments."""
+        predicates = self._predicates
+        if predicates is None:
+            return self._problems_from_jsonschema(self.instance(named))
+        required = self.required
+        missing = [name for name in required if name not in named]
+        unexpected: list[str] = []
+        failing: list[str] = []
+        for name, value in named.items():
+            if value is None and name not in required:
+                continue  # None for an optional parameter means omitted
+            predicate = predicates.get(name)
+            if predicate is None:
+                if self.closed:
+                    unexpected.append(name)
+                elif not self._extra(value) and not is_whole_reference(value):  # type: ignore[misc]
+                    failing.append(name)
+            elif not predicate(value) and not is_whole_reference(value):
+                failing.append(name)
+        if not (missing or unexpected or failing):
+            return [], [], []
+        type_errors = [error for name in failing for error in self._explain(name, named[name])]
+        return sorted(missing, key=self._order), unexpected, type_errors
+
+    def _order(self, name: str) -> int:
+        return self.param_names.index(name) if name in self.param_names else len(self.param_names)
+
+    def _explain(self, name: str, value: Any) -> list[ValidationError]:
+        validator = self._property_validators.get(name)
+        if validator is None:
+            schema = self.properties.get(name, self.spec.parameters.get("additionalProperties", {}))
+            validator = self._property_validators[name] = Draft202012Validator(schema)
+        errors = []
+        for error in validator.iter_errors(value):
+            if not is_whole_reference(error.instance):
+                error.path.appendleft(name)
+                errors.append(error)
+        return errors
+
+    def _problems_from_jsonschema(self, instance: dict[str, Any]) -> tuple[list[str], list[str], list[ValidationError]]:
+        missing: list[str] = []
+        unexpected: list[str] = []
+        type_errors: list[ValidationError] = []
+        for error in self.validator.iter_errors(instance):
+            if is_whole_reference(error.instance):
+                continue
+            if not error.path and error.validator == "required":
+                missing.extend(n for n in self.required if n not in instance and n not in missing)
+            elif not error.path and error.validator in ("additionalProperties", "unevaluatedProperties"):
+                unexpected.extend(k for k in instance if k not in self.properties and k not in unexpected)
+            else:
+                type_errors.append(error)
+        return sorted(missing, key=self._order), unexpected, type_errors
+
+
+def checker_for(tools: ToolSet, name: str) -> FunctionChecker:
+    """The compiled checker of ``name`` in ``tools``, built on first use and kept with the tool set."""
+    checker = tools.compiled.get(name)
+    if checker is None:
+        checker = tools.compiled[name] = FunctionChecker(tools[name])
+    return checker

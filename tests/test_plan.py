@@ -1,0 +1,186 @@
+import json
+import keyword
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planforge.plan import (
+    MAX_PLAN_CHARS,
+    Plan,
+    PlanSyntaxError,
+    Step,
+    _parse_arguments_as_json,
+    _parse_arguments_as_python,
+    format_value,
+    parse_calls,
+    parse_plan,
+    parse_text,
+    positional,
+    to_calls,
+    to_text,
+    to_tool_calls,
+)
+
+# -- hand-written cases ------------------------------------------------------------------------------
+
+
+def test_llmcompiler_text_with_thoughts_keywords_and_end_marker():
+    plan = parse_text(
+        "Thought: I need Sid's address first.\n"
+        '1. get_email_address("Sid")\n'
+        "2. compose_new_email(['$1'], [], subject=\"Re: (draft), v2\", context='costs $5, \"quoted\"', "
+        "attachments=[])\n"
+        "3. join()<END_OF_PLAN>"
+    )
+    assert [s.name for s in plan.steps] == ["get_email_address", "compose_new_email", "join"]
+    assert plan.steps[0].thought == "I need Sid's address first."
+    assert plan.steps[1].args == (["$1"], [])
+    assert plan.steps[1].kwargs == {"subject": "Re: (draft), v2", "context": 'costs $5, "quoted"', "attachments": []}
+    assert plan.steps[1].references == (1, 5)
+    assert plan.end_of_plan and plan.has_join and len(plan.calls) == 2
+
+
+def test_literals_nested_structures_and_constants():
+    plan = parse_text('1. math_toolkit.f(None, True, False, -3, 2.5e3, (1, 2), {"k": [None, {"x": "${1}"}]}, "a" "b")')
+    step = plan.steps[0]
+    assert step.name == "math_toolkit.f"
+    assert step.args == (None, True, False, -3, 2500.0, [1, 2], {"k": [None, {"x": "${1}"}]}, "ab")
+    assert step.references == (1,)
+
+
+def test_bare_references_are_read_as_strings():
+    step = parse_text("1. a()\n2. summarize_pdf($1)\n3. f(x=${1}, y=[$1, $2])").steps[2]
+    assert step.kwargs == {"x": "${1}", "y": ["$1", "$2"]}
+    assert parse_text("1. a()\n2. summarize_pdf($1)").steps[1].args == ("$1",)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("hello world", r"expected 'N\. function\(arguments\)'"),
+        ("2. f()", r"step 1 \(line 1\): numbered 2, expected 1"),
+        ("1. f(x)", "argument x is not a Python literal"),
+        ("1. f(__import__('os'))", "is not a Python literal"),
+        ("1. f(*[1])", "not allowed"),
+        ("1. f({1: 2})", "keys must be strings"),
+        ("1. f({1, 2})", "set values are not allowed"),
+        ("1. f(1e999)", "non-finite"),
+        ("1. f(x=1, x=2)", "given twice"),
+        ("1. f()\n<END_OF_PLAN>\n2. g()", "after <END_OF_PLAN>"),
+        ("1. f(" + "[" * 5000 + ")", "not Python literals"),
+    ],
+)
+def test_syntax_errors(text, words):
+    with pytest.raises(PlanSyntaxError, match=words):
+        parse_text(text)
+
+
+def test_size_bound():
+    with pytest.raises(PlanSyntaxError, match="limit"):
+        parse_plan("1. f()\n" * (MAX_PLAN_CHARS // 7 + 1))
+
+
+def test_json_calls_in_every_form():
+    expected = [
+        {"name": "get_phone_number", "arguments": {"name": "Lutfi"}},
+        {"name": "send_sms", "arguments": {"recipients": ["$1"], "message": "hi"}},
+    ]
+    as_strings = [{"name": c["name"], "arguments": json.dumps(c["arguments"])} for c in expected]
+    tool_calls = [{"id": f"c{i}", "type": "function", "function": c} for i, c in enumerate(as_strings)]
+    for form in (expected, as_strings, tool_calls, {"tool_calls": tool_calls}, json.dumps(expected)):
+        plan = parse_plan(form)
+        assert to_calls(plan) == expected
+        assert plan.steps[1].references == (1,)
+    assert to_tool_calls(parse_plan(expected))[1]["function"] == expected[1]
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"name": "f"}, "must be a list"),
+        ([{"arguments": {}}], "no function name"),
+        ([{"name": "f", "arguments": "{oops"}], "not valid JSON"),
+        ([{"name": "f", "arguments": [1]}], "must be an object"),
+        ("[1, 2", "not valid JSON"),
+    ],
+)
+def test_json_syntax_errors(data, words):
+    with pytest.raises(PlanSyntaxError, match=words):
+        parse_plan(data)
+
+
+def test_bind_and_positional_are_inverse():
+    order = {"f": ("a", "b", "c")}
+    plan = parse_text('1. f(1, "x", c=[2])')
+    bound = plan.bind(order)
+    assert bound.steps[0].args == () and bound.steps[0].kwargs == {"a": 1, "b": "x", "c": [2]}
+    assert parse_text('1. f(1, "x", c=[2])', order) == bound
+    assert to_text(positional(bound, order)) == '1. f(1, "x", [2])'
+    # too many positional arguments: left as written for the validators to report
+    assert parse_text("1. f(1, 2, 3, 4)").bind(order).steps[0].args == (1, 2, 3, 4)
+
+
+def test_to_calls_needs_named_arguments():
+    with pytest.raises(ValueError, match="bind"):
+        to_calls(parse_text("1. f(1)"))
+
+
+# -- properties --------------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=10,
+)
+identifiers = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(lambda s: not keyword.iskeyword(s))
+function_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}(\.[A-Za-z_][A-Za-z0-9_]{0,6})?", fullmatch=True).filter(
+    lambda s: s != "join"
+)
+thoughts = st.none() | st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=30).map(
+    str.strip
+).filter(bool)
+
+
+@st.composite
+def plans(draw, named_only: bool = False):
+    count = draw(st.integers(0, 5))
+    steps = []
+    for index in range(1, count + 1):
+        args = () if named_only else tuple(draw(st.lists(json_values, max_size=3)))
+        kwargs = draw(st.dictionaries(identifiers, json_values, max_size=3))
+        steps.append(Step(index, draw(function_names), args, kwargs, draw(thoughts)))
+    if draw(st.booleans()):
+        steps.append(Step(count + 1, "join"))
+    return Plan(tuple(steps), end_of_plan=False if named_only else draw(st.booleans()))
+
+
+@settings(max_examples=300)
+@given(plans())
+def test_text_round_trip_is_lossless(plan):
+    text = to_text(plan)
+    assert parse_text(text) == plan
+    assert to_text(parse_text(text)) == text
+
+
+@settings(max_examples=300)
+@given(plans(named_only=True))
+def test_json_round_trip_is_lossless(plan):
+    calls = json.loads(json.dumps(to_calls(plan)))
+    assert parse_calls(calls) == plan
+    assert to_calls(parse_calls(calls)) == calls
+
+
+@settings(max_examples=300)
+@given(st.lists(json_values, min_size=1, max_size=4))
+def test_json_fast_path_agrees_with_literal_eval(values):
+    canonical = ", ".join(format_value(v) for v in values)
+    fast = _parse_arguments_as_json(canonical)
+    slow_args, slow_kwargs = _parse_arguments_as_python(canonical, 1)
+    assert list(slow_args) == values and slow_kwargs == {}
+    if "\\" not in canonical:  # a backslash before '/' sends the text the slow way, on purpose
+        assert fast == values
+    assert fast is None or fast == values
+    # Python's own repr (single quotes, escapes JSON lacks) goes the slow way to the same values.
+    python_repr = ", ".join(repr(v) for v in values)
+    assert list(_parse_arguments_as_python(python_repr, 1)[0]) == values
