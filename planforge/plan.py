@@ -126,7 +126,8 @@ def named_arguments(step: Step, param_names: Sequence[str]) -> tuple[dict[str, A
     """Bind a step's arguments to parameter names.
 
     Returns ``(named, extra_positional, given_twice)``: arguments by name in parameter order, positional
-    arguments beyond the parameter list, and names given both positionally and by keyword."""
+    arguments beyond the parameter list, and names given both positionally and by keyword. ``named`` is
+    the step's own mapping when it has no positional arguments: callers must not mutate it."""
     if not step.args:
         return step.kwargs, [], []  # type: ignore[return-value]
     named: dict[str, Any] = {}
@@ -416,6 +417,7 @@ def positional(plan: Plan, param_order: Mapping[str, Sequence[str]]) -> Plan:
             steps.append(step)
             continue
         named, extra, _ = named_arguments(step, names)
+        named = dict(named)  # named_arguments may hand back the step's own mapping
         args: list[Any] = []
         for name in names:
             if name not in named:
