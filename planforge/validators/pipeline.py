@@ -47,6 +47,7 @@ def validate(
     errors.extend(check_join(plan, tools, require_join=require_join))
     if rules:
         ctx = context or {}
+        plan = plan.bind(tools.param_order)  # rules read arguments by name
         for rule in rules:
             errors.extend(rule(plan, tools, ctx))
     return errors

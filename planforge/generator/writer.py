@@ -1,0 +1,123 @@
+"""Write a run's output: the ``DatasetDict`` (train/validation/test) and ``run.json``.
+
+Rows stream from the checkpoint into Arrow record batches, so memory holds Arrow data rather than
+Python objects however large the run. Splits are a seeded permutation of the accepted examples;
+near-duplicates never reach two splits because the run drops them before acceptance."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import datasets
+import pyarrow as pa
+
+from planforge.generator.checkpoint import Checkpoint
+from planforge.generator.records import FEATURES
+
+SPLIT_NAMES = ("train", "validation", "test")
+BATCH_ROWS = 1000
+
+
+def parse_splits(text: str) -> dict[str, float]:
+    """``"validation=0.05,test=0.05"`` or ``"validation=100,test=100"`` -> shares or counts by split."""
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in ("validation", "test"):
+            raise ValueError(f"--splits: unknown split {name!r} (give validation=… and test=…; train gets the rest)")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise ValueError(f"--splits: {part!r} is not NAME=NUMBER") from None
+        if out[name] < 0:
+            raise ValueError(f"--splits: {name} must not be negative")
+    return out
+
+
+def split_sizes(total: int, splits: Mapping[str, float]) -> dict[str, int]:
+    """Shares (< 1) are of the total; numbers >= 1 are counts. Train gets the rest."""
+    sizes = {}
+    for name in ("validation", "test"):
+        value = splits.get(name, 0.0)
+        sizes[name] = int(value) if value >= 1 else round(total * value)
+    if sizes["validation"] + sizes["test"] > total:
+        scale = total / (sizes["validation"] + sizes["test"])
+        sizes = {k: int(v * scale) for k, v in sizes.items()}
+    sizes["train"] = total - sizes["validation"] - sizes["test"]
+    return {name: sizes[name] for name in SPLIT_NAMES}
+
+
+def assign_splits(total: int, splits: Mapping[str, float], seed: int) -> dict[str, list[int]]:
+    order = list(range(total))
+    random.Random(f"{seed}:splits").shuffle(order)
+    sizes = split_sizes(total, splits)
+    out, start = {}, 0
+    for name in ("validation", "test", "train"):
+        out[name] = order[start : start + sizes[name]]
+        start += sizes[name]
+    return {name: out[name] for name in SPLIT_NAMES}
+
+
+def write_dataset(out: Path, total: int, splits: Mapping[str, float], seed: int) -> dict[str, int]:
+    """Build the DatasetDict from the checkpoint in ``out`` and save it there. Returns split sizes.
+
+    One pass over the checkpoint turns rows into Arrow record batches per split (memory: the Arrow data,
+    not Python objects), then each split is put in its assigned order."""
+    schema = FEATURES.arrow_schema
+    assignment = assign_splits(total, splits, seed)
+    where = {index: (name, position) for name, indices in assignment.items() for position, index in enumerate(indices)}
+    batches: dict[str, list[pa.RecordBatch]] = {name: [] for name in SPLIT_NAMES}
+    positions: dict[str, list[int]] = {name: [] for name in SPLIT_NAMES}
+    pending: dict[str, list[dict[str, Any]]] = {name: [] for name in SPLIT_NAMES}
+
+    def flush(name: str) -> None:
+        if pending[name]:
+            batches[name].append(pa.RecordBatch.from_pylist(pending[name], schema=schema))
+            pending[name] = []
+
+    for index, row in enumerate(Checkpoint.in_dir(out).rows()):
+        if index not in where:
+            break
+        name, position = where[index]
+        pending[name].append(row)
+        positions[name].append(position)
+        if len(pending[name]) >= BATCH_ROWS:
+            flush(name)
+    parts = {}
+    for name in SPLIT_NAMES:
+        flush(name)
+        table = pa.Table.from_batches(batches[name], schema=schema)
+        table = table.take(pa.array(sorted(range(len(positions[name])), key=positions[name].__getitem__), pa.int64()))
+        parts[name] = datasets.Dataset(table, info=datasets.DatasetInfo(features=FEATURES), split=name)
+    for name in SPLIT_NAMES:
+        shutil.rmtree(out / name, ignore_errors=True)
+    with _quiet_datasets():
+        datasets.DatasetDict(parts).save_to_disk(str(out))
+    return {name: len(part) for name, part in parts.items()}
+
+
+@contextmanager
+def _quiet_datasets() -> Iterator[None]:
+    """The run has its own progress display; datasets' bars would only add noise."""
+    was_enabled = datasets.utils.logging.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            datasets.enable_progress_bars()
+
+
+def write_run_json(out: Path, record: dict[str, Any]) -> Path:
+    path = out / "run.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
+    tmp.replace(path)
+    return path
