@@ -151,7 +151,10 @@ def run_recipe(
             else "[bold]teacher:[/] offline template teacher"
         )
     else:
-        err.print(f"[bold]teacher:[/] {chosen.model} at {options.resolved_base_url() or 'api.openai.com'}")
+        from planforge.secrets import scrub_url
+
+        endpoint = scrub_url(options.resolved_base_url() or "https://api.openai.com/v1")
+        err.print(f"[bold]teacher:[/] {chosen.model} at {endpoint}", highlight=False)
         if config.price is None:
             err.print(f"no price known for {chosen.model}: cost is counted as $0 (set --price or the recipe's pricing)")
     if dry_run:

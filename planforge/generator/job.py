@@ -73,6 +73,8 @@ def build_teacher(recipe: Recipe, options: TeacherOptions, seed: int) -> Teacher
     from planforge.generator.teachers.openai_teacher import OpenAITeacher
 
     base_url = options.resolved_base_url()
+    if base_url and scrub_url(base_url) != base_url:
+        raise JobError(f"the base URL {scrub_url(base_url)} carries credentials: put the key in {options.api_key_env}")
     api_key = options.api_key()
     if api_key is None and base_url is None:
         raise JobError(f"no API key: set {options.api_key_env} (or --base-url for a local endpoint)")

@@ -70,26 +70,30 @@ class FunctionSampler:
         return self._co_use_targets(rng)
 
     def _co_use_targets(self, rng: random.Random) -> frozenset[str]:
-        """An anchor weighted towards little-used functions, its usual partners, maybe a second anchor."""
+        """Anchors weighted towards little-used functions, each with the partners it needs (co-use graph),
+        until the drawn size is reached; a group that would pass max_targets is left out whole."""
         size = rng.randint(self.sampling["min_targets"], self.sampling["max_targets"])
-        co_use: dict[str, dict[str, float]] = self.sampling["co_use"]
-        chosen: list[str] = []
-        while len(chosen) < size:
-            pool = [n for n in self.names if n not in chosen]
-            if not pool:
+        chosen: set[str] = set()
+        for _ in range(4 * len(self.names)):
+            if len(chosen) >= size:
                 break
+            pool = [n for n in self.names if n not in chosen]
             weights = [1.0 / (1 + self.function_counts[n]) for n in pool]
-            anchor = rng.choices(pool, weights)[0]
-            frontier = [anchor]
-            while frontier and len(chosen) < size:
-                function = frontier.pop()
-                if function in chosen:
-                    continue
-                chosen.append(function)
-                for partner, probability in co_use.get(function, {}).items():
-                    if partner not in chosen and rng.random() < probability:
-                        frontier.append(partner)
+            group = self._with_partners(rng.choices(pool, weights)[0], rng)
+            if len(chosen | group) <= self.sampling["max_targets"]:
+                chosen |= group
         return frozenset(chosen)
+
+    def _with_partners(self, anchor: str, rng: random.Random) -> set[str]:
+        co_use: dict[str, dict[str, float]] = self.sampling["co_use"]
+        group, frontier = set(), [anchor]
+        while frontier:
+            function = frontier.pop()
+            if function in group:
+                continue
+            group.add(function)
+            frontier += [p for p, probability in co_use.get(function, {}).items() if rng.random() < probability]
+        return group
 
     def _now(self, rng: random.Random) -> str:
         moment = self._start + timedelta(

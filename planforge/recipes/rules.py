@@ -73,7 +73,10 @@ def _contact_problems(
                         yield _error(step, f"{parameter} takes {item} from {producer}(), which gives no {kind}")
                     continue
                 if not pattern.match(item):
-                    yield _error(step, f"{parameter} {item!r} is not a {kind}: look it up with {lookup}() first")
+                    article = "an" if kind[0] in "aeiou" else "a"
+                    yield _error(
+                        step, f"{parameter} {item!r} is not {article} {kind}: look it up with {lookup}() first"
+                    )
                 elif query and item.casefold() not in folded_query:
                     yield _error(step, f"{parameter} {item!r} is not in the request: look it up with {lookup}()")
 

@@ -8,6 +8,7 @@ endpoints that do not support it. The API key stays inside the client: never log
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import openai
@@ -189,8 +190,8 @@ class OpenAITeacher:
             raise TeacherError(f"cannot reach {self.base_url or 'the OpenAI API'}: {_short(exc)}") from None
         except openai.APIStatusError as exc:
             raise TeacherError(f"server error {exc.status_code} after retries") from None
-        except ValueError as exc:  # a 200 whose body is not JSON
-            raise TeacherError(f"malformed response body ({type(exc).__name__})") from None
+        except json.JSONDecodeError:  # a 200 whose body is not JSON (the SDK does not retry it)
+            raise TeacherError("malformed response body (not JSON)") from None
         if isinstance(response, str) or not getattr(response, "choices", None):
             raise TeacherError("malformed response body (no choices)")
         content = response.choices[0].message.content or ""
