@@ -220,7 +220,13 @@ def parse_text(text: str, param_order: Mapping[str, Sequence[str]] | None = None
                 named = dict(zip(names, args, strict=False))
                 named.update(kwargs)
                 args, kwargs = (), named
-        steps.append(Step(expected, name, args, kwargs, thought, None if "$" in arg_src else ()))
+        if "$" not in arg_src:
+            refs: tuple[int, ...] | None = ()
+        elif "\\" not in arg_src:  # no escapes: the references in the source are those in the values
+            refs = tuple(int(a or b) for a, b in REFERENCE.findall(arg_src))
+        else:
+            refs = None  # derived from the values
+        steps.append(Step(expected, name, args, kwargs, thought, refs))
         thought = None
         if end_marker:
             end_of_plan = True

@@ -55,8 +55,12 @@ class Deduplicator:
         self._permutations, self._scheme = template.permutations, template.scheme
 
     def minhash(self, normalized: str, shingle_set: set[str] | None = None) -> MinHash:
-        m = MinHash(num_perm=self.num_perm, permutations=self._permutations, scheme=self._scheme,
-                    hashfunc=xxhash.xxh32_intdigest)
+        m = MinHash(
+            num_perm=self.num_perm,
+            permutations=self._permutations,
+            scheme=self._scheme,
+            hashfunc=xxhash.xxh32_intdigest,
+        )
         m.update_batch([s.encode() for s in (shingle_set or shingles(normalized))])
         return m
 

@@ -1,7 +1,7 @@
 """Write a run's output: the ``DatasetDict`` (train/validation/test) and ``run.json``.
 
-Rows stream from the checkpoint into Arrow record batches, so memory holds Arrow data rather than
-Python objects however large the run. Splits are a seeded permutation of the accepted examples;
+Rows stream from the checkpoint into Arrow files one batch at a time, so memory stays flat however
+large the run. Splits are a seeded permutation of the accepted examples;
 near-duplicates never reach two splits because the run drops them before acceptance."""
 
 from __future__ import annotations
@@ -68,39 +68,37 @@ def assign_splits(total: int, splits: Mapping[str, float], seed: int) -> dict[st
 def write_dataset(out: Path, total: int, splits: Mapping[str, float], seed: int) -> dict[str, int]:
     """Build the DatasetDict from the checkpoint in ``out`` and save it there. Returns split sizes.
 
-    One pass over the checkpoint turns rows into Arrow record batches per split (memory: the Arrow data,
-    not Python objects), then each split is put in its assigned order."""
+    Rows are read from the checkpoint in each split's assigned order and streamed as Arrow record
+    batches into a file per split, so memory holds one batch at a time however large the run."""
+    checkpoint = Checkpoint.in_dir(out)
+    offsets = checkpoint.row_offsets()[:total]
+    assignment = assign_splits(len(offsets), splits, seed)
+    staging = out / ".arrow-staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
     schema = FEATURES.arrow_schema
-    assignment = assign_splits(total, splits, seed)
-    where = {index: (name, position) for name, indices in assignment.items() for position, index in enumerate(indices)}
-    batches: dict[str, list[pa.RecordBatch]] = {name: [] for name in SPLIT_NAMES}
-    positions: dict[str, list[int]] = {name: [] for name in SPLIT_NAMES}
-    pending: dict[str, list[dict[str, Any]]] = {name: [] for name in SPLIT_NAMES}
-
-    def flush(name: str) -> None:
-        if pending[name]:
-            batches[name].append(pa.RecordBatch.from_pylist(pending[name], schema=schema))
-            pending[name] = []
-
-    for index, row in enumerate(Checkpoint.in_dir(out).rows()):
-        if index not in where:
-            break
-        name, position = where[index]
-        pending[name].append(row)
-        positions[name].append(position)
-        if len(pending[name]) >= BATCH_ROWS:
-            flush(name)
     parts = {}
-    for name in SPLIT_NAMES:
-        flush(name)
-        table = pa.Table.from_batches(batches[name], schema=schema)
-        table = table.take(pa.array(sorted(range(len(positions[name])), key=positions[name].__getitem__), pa.int64()))
-        parts[name] = datasets.Dataset(table, info=datasets.DatasetInfo(features=FEATURES), split=name)
+    with checkpoint.path.open("rb") as handle:
+        for name, indices in assignment.items():
+            path = staging / f"{name}.arrow"
+            with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, schema) as stream:
+                for start in range(0, len(indices), BATCH_ROWS):
+                    rows = []
+                    for index in indices[start : start + BATCH_ROWS]:
+                        handle.seek(offsets[index])
+                        rows.append(json.loads(handle.readline())["row"])
+                    stream.write_batch(pa.RecordBatch.from_pylist(rows, schema=schema))
+            parts[name] = datasets.Dataset.from_file(
+                str(path), info=datasets.DatasetInfo(features=FEATURES), split=name
+            )
     for name in SPLIT_NAMES:
         shutil.rmtree(out / name, ignore_errors=True)
     with _quiet_datasets():
         datasets.DatasetDict(parts).save_to_disk(str(out))
-    return {name: len(part) for name, part in parts.items()}
+    sizes = {name: len(part) for name, part in parts.items()}
+    del parts
+    shutil.rmtree(staging, ignore_errors=True)
+    return sizes
 
 
 @contextmanager

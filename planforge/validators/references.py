@@ -42,7 +42,10 @@ def dependency_edges(plan: Plan) -> list[tuple[int, int]]:
 
 def check_acyclic(plan: Plan, tools: ToolSet) -> list[PlanError]:
     # Backward references alone make a DAG by construction; only a forward one can close a cycle.
-    if all(k < step.index for step in plan.steps for k in step.references):
+    for step in plan.steps:
+        if step.references and max(step.references) >= step.index:
+            break
+    else:
         return []
     graph = nx.DiGraph(dependency_edges(plan))
     try:
@@ -62,18 +65,21 @@ def check_acyclic(plan: Plan, tools: ToolSet) -> list[PlanError]:
 
 
 def check_reference_types(plan: Plan, tools: ToolSet) -> list[PlanError]:
+    sensitive = _reference_sensitive_parameters(tools)
+    if not sensitive:
+        return []
     errors = []
     count = len(plan.steps)
     for step in plan.steps:
-        if not step.references or step.is_join or step.name not in tools:
+        parameters = sensitive.get(step.name)
+        if not parameters or not step.references:
             continue
         checker = checker_for(tools, step.name)
         named, _, _ = named_arguments(step, checker.param_names)
-        for argument, value in named.items():
-            schema = checker.properties.get(argument)
-            if schema is None:
+        for argument, schema in parameters.items():
+            if argument not in named:
                 continue
-            for k, target in _whole_references(value, schema):
+            for k, target in _whole_references(named[argument], schema):
                 if not 1 <= k < step.index or k > count:
                     continue  # reported by check_references
                 producer = plan.steps[k - 1]
@@ -90,6 +96,29 @@ def check_reference_types(plan: Plan, tools: ToolSet) -> list[PlanError]:
                         )
                     )
     return errors
+
+
+def _reference_sensitive_parameters(tools: ToolSet) -> dict[str, dict[str, dict[str, Any]]]:
+    """function -> {parameter: schema} for the parameters that some function's declared return type
+    cannot fill, as the whole value or as a list item; computed once per tool set. Everything else
+    can take any ``$K`` of this tool set and needs no check."""
+    cached = tools.compiled.get(_SENSITIVE_KEY)
+    if cached is not None:
+        return cached
+    produced = [spec.returns for spec in tools.specs if spec.returns is not None]
+    sensitive: dict[str, dict[str, dict[str, Any]]] = {}
+    for spec in tools.specs:
+        for name, schema in spec.parameters.get("properties", {}).items():
+            items = schema.get("items") if isinstance(schema.get("items"), dict) else None
+            if any(
+                not schema_can_fit(r, schema) or (items is not None and not schema_can_fit(r, items)) for r in produced
+            ):
+                sensitive.setdefault(spec.name, {})[name] = schema
+    tools.compiled[_SENSITIVE_KEY] = sensitive
+    return sensitive
+
+
+_SENSITIVE_KEY = "__reference_sensitive_parameters__"
 
 
 def _whole_references(value: Any, schema: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
