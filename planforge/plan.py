@@ -216,7 +216,11 @@ def parse_text(text: str, param_order: Mapping[str, Sequence[str]] | None = None
         args, kwargs = parse_arguments(arg_src, expected)
         if param_order is not None and args:
             names = param_order.get(name)
-            if names is not None and len(args) <= len(names) and not any(k in kwargs for k in names[: len(args)]):
+            if (
+                names is not None
+                and len(args) <= len(names)
+                and (not kwargs or kwargs.keys().isdisjoint(names[: len(args)]))
+            ):
                 named = dict(zip(names, args, strict=False))
                 named.update(kwargs)
                 args, kwargs = (), named

@@ -117,6 +117,9 @@ class ToolSet(Mapping[str, ToolSpec]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._by_name)
 
+    def __contains__(self, name: object) -> bool:  # Mapping's default goes through __getitem__ and a try
+        return name in self._by_name
+
     def __len__(self) -> int:
         return len(self.specs)
 
