@@ -7,8 +7,13 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from planforge.tools import ToolSet, load_tools
+
+# A shared 2-core machine can stall any single example for a few hundred ms; 2 s still catches a hang.
+settings.register_profile("planforge", deadline=2000)
+settings.load_profile("planforge")
 
 DATA = Path(__file__).parent / "data"
 
