@@ -248,5 +248,10 @@ def recipes_show(recipe: Annotated[str, typer.Argument(help="A bundled recipe na
     console.print(f"[bold]template teacher[/]: {'yes' if loaded.templates_path else 'no'}")
 
 
+from planforge.publish_cli import register as _register_publish  # noqa: E402  (commands import lazily)
+
+_register_publish(app)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

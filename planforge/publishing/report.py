@@ -1,0 +1,694 @@
+"""``gen report``: one self-contained HTML page of charts about a dataset (opens offline).
+
+Charts are drawn with matplotlib's object API on the Agg canvas (no pyplot, no global backend change)
+and embedded as base64 PNG data URIs; the page has inline CSS and no scripts. Chart *data* comes from
+:mod:`planforge.publishing.stats`; this module only draws and lays out.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import textwrap
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from planforge.plan import Plan
+from planforge.publishing.source import SFT, Source
+from planforge.publishing.stats import (
+    DatasetStats,
+    RunSummary,
+    ToolCache,
+    compute_stats,
+    cooccurrence_matrix,
+    dag_levels,
+    distribution_summary,
+    iter_rows,
+    message_plan,
+    plan_levels,
+    row_plan_sft,
+    summarize_run,
+)
+from planforge.secrets import Scrubber
+from planforge.validators import plan_graph
+
+PALETTE = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974"]
+ACCENT = "#4C72B0"
+DPI = 110
+
+
+# --------------------------------------------------------------------------------------------------
+# drawing helpers
+
+
+def _figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def figure_to_data_uri(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", facecolor="white")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _integer_ticks(axis) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _style(ax, title: str) -> None:
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", color="#222")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=8.5, colors="#333")
+
+
+def bar_chart_h(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, color: str = ACCENT):
+    """Horizontal bars, largest on top, value printed at the end of each bar."""
+    fig = _figure(7.2, max(1.6, 0.32 * len(labels) + 0.9))
+    ax = fig.add_subplot()
+    ys = list(range(len(labels)))[::-1]
+    bars = ax.barh(ys, values, color=color, height=0.7)
+    ax.set_yticks(ys, labels=list(labels), fontsize=8.5)
+    ax.set_xlabel(xlabel, fontsize=9)
+    top = max(values) if values else 1
+    for bar, value in zip(bars, values, strict=True):
+        ax.text(
+            bar.get_width() + top * 0.01,
+            bar.get_y() + bar.get_height() / 2,
+            f"{value:,.0f}",
+            va="center",
+            fontsize=8,
+            color="#333",
+        )
+    ax.set_xlim(0, top * 1.12 if top else 1)
+    _integer_ticks(ax.xaxis)
+    _style(ax, title)
+    return fig
+
+
+def bar_chart_v(counter: Mapping[int, int], title: str, xlabel: str, color: str = ACCENT):
+    """Bars for an integer histogram (every value between min and max gets a slot)."""
+    fig = _figure(7.2, 3.2)
+    ax = fig.add_subplot()
+    if counter:
+        xs = list(range(min(counter), max(counter) + 1))
+        ys = [counter.get(x, 0) for x in xs]
+        bars = ax.bar(xs, ys, color=color, width=0.75)
+        ax.set_xticks(xs)
+        for bar, y in zip(bars, ys, strict=True):
+            if y:
+                ax.text(bar.get_x() + bar.get_width() / 2, y, f"{y:,}", ha="center", va="bottom", fontsize=8)
+        ax.set_ylim(0, max(ys) * 1.15)
+    ax.set_xlabel(xlabel, fontsize=9)
+    ax.set_ylabel("rows", fontsize=9)
+    _integer_ticks(ax.yaxis)
+    _style(ax, title)
+    return fig
+
+
+def heatmap(names: Sequence[str], matrix: Sequence[Sequence[int]], title: str):
+    import numpy as np
+    from matplotlib import colormaps
+
+    fig = _figure(max(7.2, 0.42 * len(names) + 2.6), max(5.0, 0.42 * len(names) + 2.2))
+    ax = fig.add_subplot()
+    cmap = colormaps["YlGnBu"].with_extremes(bad="white")
+    image = ax.imshow(np.ma.masked_equal(np.asarray(matrix, dtype=float), 0), cmap=cmap, aspect="equal", vmin=0)
+    ax.set_xticks(range(len(names)), labels=names, rotation=55, ha="right", fontsize=8)
+    ax.set_yticks(range(len(names)), labels=names, fontsize=8)
+    top = max((max(row) for row in matrix), default=0) or 1
+    if len(names) <= 16:
+        for i, row in enumerate(matrix):
+            for j, value in enumerate(row):
+                if value:
+                    ax.text(
+                        j,
+                        i,
+                        f"{value}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if value > top * 0.55 else "#222",
+                    )
+    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="plans")
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", color="#222")
+    return fig
+
+
+def funnel_chart(funnel: Sequence[tuple[str, int]], title: str):
+    labels = [stage for stage, _ in funnel]
+    values = [n for _, n in funnel]
+    fig = bar_chart_h(labels, values, title, "examples")
+    ax = fig.axes[0]
+    first = values[0] or 1
+    for i, (bar, value) in enumerate(zip(ax.patches, values, strict=True)):
+        if i:
+            ax.text(
+                bar.get_width() / 2,
+                bar.get_y() + bar.get_height() / 2,
+                f"{100 * value / first:.0f}%",
+                va="center",
+                ha="center",
+                fontsize=8,
+                color="white",
+                fontweight="bold",
+            )
+    return fig
+
+
+def tokens_chart(summary: RunSummary, title: str):
+    labels, values = [], []
+    if summary.prompt_tokens is not None:
+        labels.append("prompt tokens")
+        values.append(summary.prompt_tokens)
+    if summary.completion_tokens is not None:
+        labels.append("completion tokens")
+        values.append(summary.completion_tokens)
+    fig = bar_chart_h(labels, values, title, "tokens", color=PALETTE[4])
+    return fig
+
+
+def pie_chart(counter: Mapping[str, int], title: str):
+    fig = _figure(7.2, 3.4)
+    ax = fig.add_subplot()
+    items = sorted(counter.items(), key=lambda kv: -kv[1])
+    ax.pie(
+        [v for _, v in items],
+        labels=[f"{k} ({v:,})" for k, v in items],
+        colors=PALETTE[: len(items)],
+        startangle=90,
+        counterclock=False,
+        wedgeprops={"width": 0.45, "edgecolor": "white"},
+        textprops={"fontsize": 8.5},
+    )
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", color="#222")
+    return fig
+
+
+def histogram(values: Sequence[float], title: str, xlabel: str):
+    fig = _figure(7.2, 3.2)
+    ax = fig.add_subplot()
+    ax.hist(values, bins=min(10, max(3, len(set(values)))), color=PALETTE[2], edgecolor="white")
+    ax.set_xlabel(xlabel, fontsize=9)
+    ax.set_ylabel("pairs", fontsize=9)
+    _integer_ticks(ax.yaxis)
+    _style(ax, title)
+    return fig
+
+
+def draw_plan(plan: Plan):
+    """A plan's DAG, layered left to right by depth: a step sits one layer right of its deepest input."""
+    graph = plan_graph(plan)
+    levels = dag_levels(graph)
+    layers: dict[int, list[int]] = {}
+    for node in sorted(graph.nodes):
+        layers.setdefault(levels[node], []).append(node)
+    n_layers = max(layers) + 1 if layers else 1
+    tallest = max((len(v) for v in layers.values()), default=1)
+    fig = _figure(max(4.6, 2.55 * n_layers + 0.6), max(1.6, 0.75 * tallest + 0.6))
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    texts = {}
+    for level, nodes in layers.items():
+        for rank, node in enumerate(nodes):
+            y = (len(nodes) - 1) / 2 - rank
+            name = graph.nodes[node]["name"]
+            texts[node] = ax.text(
+                level,
+                y,
+                f"{node}. {name}",
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                color="#111",
+                bbox={
+                    "boxstyle": "round,pad=0.45",
+                    "fc": PALETTE[level % len(PALETTE)] + "33",
+                    "ec": PALETTE[level % len(PALETTE)],
+                    "lw": 1.4,
+                },
+            )
+    ax.set_xlim(-0.7, n_layers - 0.3)
+    ax.set_ylim(-(tallest / 2) - 0.1, tallest / 2 + 0.1)
+    for a, b in graph.edges:
+        ax.annotate(
+            "",
+            xy=(0, 0.5),
+            xycoords=texts[b],
+            xytext=(1, 0.5),
+            textcoords=texts[a],
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": "#444",
+                "lw": 1.1,
+                "shrinkA": 2,
+                "shrinkB": 2,
+                "connectionstyle": "arc3,rad=0.0",
+            },
+        )
+    return fig
+
+
+# --------------------------------------------------------------------------------------------------
+# samples
+
+
+@dataclass
+class SamplePlan:
+    title: str
+    subtitle: str
+    plan: Plan
+
+
+def pick_sample_plans(
+    source: Source, n: int = 4, scan: int = 2000, scrubber: Scrubber | None = None
+) -> list[SamplePlan]:
+    """A few plans worth drawing: the deepest and widest first, one per distinct DAG shape."""
+    scrub = scrubber.precise if scrubber else (lambda s: s)
+    candidates = []
+    tool_cache = ToolCache()
+    seen = 0
+    columns = (
+        ("id", "query", "plan")
+        if source.kind == SFT
+        else ("id", "query", "prompt", "chosen", "tools", "rejection_kind")
+    )
+    for split_name, split in source.splits.items():
+        for row in iter_rows(split, columns):
+            if seen >= scan:
+                break
+            seen += 1
+            if source.kind == SFT:
+                plan = row_plan_sft(row)
+                title = str(row.get("query", ""))
+                extra = ""
+            else:
+                plan = message_plan(row.get("chosen"), tool_cache.get(row.get("tools")))
+                prompt = row.get("prompt") or []
+                title = row.get("query") if isinstance(row.get("query"), str) else None
+                title = title or next(
+                    (
+                        m.get("content", "")
+                        for m in reversed(prompt)
+                        if isinstance(m, Mapping) and m.get("role") == "user"
+                    ),
+                    "",
+                )
+                extra = f" · rejected: {row.get('rejection_kind', 'n/a')}"
+            if plan is None or not plan.calls:
+                continue
+            levels = plan_levels(plan)
+            edges = sum(len(set(st.references or ()) & levels.keys()) for st in plan.calls)
+            shape = (max(levels.values()) + 1, len(levels), edges)
+            subtitle = f"{split_name} · {row.get('id', '')} · {shape[1]} calls, depth {shape[0]}{extra}"
+            candidates.append((shape, SamplePlan(scrub(title), scrub(subtitle), plan)))
+    candidates.sort(key=lambda c: (-c[0][0], -c[0][1], -c[0][2]))
+    picked, shapes = [], set()
+    for shape, sample in candidates:
+        if shape not in shapes:
+            picked.append(sample)
+            shapes.add(shape)
+        if len(picked) == n:
+            break
+    return picked
+
+
+# --------------------------------------------------------------------------------------------------
+# page
+
+
+@dataclass
+class Chart:
+    title: str
+    image: str  # data URI
+    caption: str = ""
+    wide: bool = False
+
+
+def build_charts(stats: DatasetStats, summary: RunSummary, samples: Sequence[SamplePlan]) -> list[Chart]:
+    charts: list[Chart] = []
+    if summary.funnel:
+        charts.append(
+            Chart(
+                "Generation funnel",
+                figure_to_data_uri(funnel_chart(summary.funnel, "Generation funnel")),
+                "From the examples the teacher proposed to those kept; percentages of the first stage.",
+            )
+        )
+    if stats.function_plans:
+        names = stats.functions[:30]
+        charts.append(
+            Chart(
+                "Function frequency",
+                figure_to_data_uri(
+                    bar_chart_h(
+                        names,
+                        [stats.function_plans[f] for f in names],
+                        "Function frequency",
+                        "plans using the function",
+                    )
+                ),
+                "How many plans call each function (at least once)."
+                + (f" Top 30 of {len(stats.function_plans)}." if len(stats.function_plans) > 30 else ""),
+            )
+        )
+        names, matrix = cooccurrence_matrix(stats, top=15)
+        if len(names) >= 2:
+            charts.append(
+                Chart(
+                    "Function co-occurrence",
+                    figure_to_data_uri(heatmap(names, matrix, "Function co-occurrence")),
+                    "Plans that use both functions; the diagonal counts plans using the function.",
+                )
+            )
+        charts.append(
+            Chart(
+                "Plan length",
+                figure_to_data_uri(bar_chart_v(stats.plan_lengths, "Plan length", "calls per plan (join() excluded)")),
+                _summary_caption(stats.plan_lengths, "calls"),
+            )
+        )
+        charts.append(
+            Chart(
+                "DAG depth",
+                figure_to_data_uri(
+                    bar_chart_v(stats.dag_depths, "DAG depth", "longest dependency chain (steps)", color=PALETTE[2])
+                ),
+                _summary_caption(stats.dag_depths, "steps")
+                + (
+                    f" {100 * stats.parallel_plans / stats.plans:.0f}% of plans have steps that can run in parallel."
+                    if stats.plans
+                    else ""
+                ),
+            )
+        )
+    if summary.rejected:
+        codes = list(summary.rejected)
+        charts.append(
+            Chart(
+                "Rejections by validator code",
+                figure_to_data_uri(
+                    bar_chart_h(
+                        codes,
+                        [summary.rejected[c] for c in codes],
+                        "Rejections by validator code",
+                        "plans",
+                        color=PALETTE[3],
+                    )
+                ),
+                "Plans the validators rejected, by the error code of their first problem.",
+            )
+        )
+    if summary.duplicates:
+        kinds = list(summary.duplicates)
+        charts.append(
+            Chart(
+                "Duplicates dropped",
+                figure_to_data_uri(
+                    bar_chart_h(
+                        kinds,
+                        [summary.duplicates[k] for k in kinds],
+                        "Duplicates dropped",
+                        "examples",
+                        color=PALETTE[1],
+                    )
+                ),
+                f"{summary.duplicates_total:,} valid examples dropped as exact or near duplicates.",
+            )
+        )
+    if summary.total_tokens is not None:
+        charts.append(
+            Chart("Tokens", figure_to_data_uri(tokens_chart(summary, "Teacher tokens")), _cost_caption(summary))
+        )
+    if stats.rejection_kinds:
+        kinds = [k for k, _ in stats.rejection_kinds.most_common()]
+        charts.append(
+            Chart(
+                "Rejection kinds",
+                figure_to_data_uri(
+                    bar_chart_h(
+                        kinds,
+                        [stats.rejection_kinds[k] for k in kinds],
+                        "Rejected plans: what is wrong",
+                        "pairs",
+                        color=PALETTE[3],
+                    )
+                ),
+                "The defect of each pair's rejected plan.",
+            )
+        )
+    if stats.rejection_sources:
+        charts.append(
+            Chart(
+                "Rejection sources",
+                figure_to_data_uri(pie_chart(stats.rejection_sources, "Rejected plans: where from")),
+                "Origin of the rejected plans.",
+            )
+        )
+    if stats.rejected_errors:
+        codes = [k for k, _ in stats.rejected_errors.most_common()]
+        charts.append(
+            Chart(
+                "Validator errors of rejected plans",
+                figure_to_data_uri(
+                    bar_chart_h(
+                        codes,
+                        [stats.rejected_errors[c] for c in codes],
+                        "Validator errors of rejected plans",
+                        "errors",
+                        color=PALETTE[5],
+                    )
+                ),
+                "Error codes the validators report on the rejected plans.",
+            )
+        )
+    if stats.verdicts:
+        charts.append(
+            Chart(
+                "Review verdicts",
+                figure_to_data_uri(pie_chart(stats.verdicts, "Review verdicts")),
+                "Verdicts of the human review.",
+            )
+        )
+    if stats.review_error_kinds:
+        kinds = [k for k, _ in stats.review_error_kinds.most_common()]
+        charts.append(
+            Chart(
+                "Reviewers' error kinds",
+                figure_to_data_uri(
+                    bar_chart_h(
+                        kinds,
+                        [stats.review_error_kinds[k] for k in kinds],
+                        "What reviewers found wrong",
+                        "mentions",
+                        color=PALETTE[6],
+                    )
+                ),
+                "Error kinds the reviewers marked on the rejected plans.",
+            )
+        )
+    if stats.agreements:
+        mean = sum(stats.agreements) / len(stats.agreements)
+        charts.append(
+            Chart(
+                "Reviewer agreement",
+                figure_to_data_uri(histogram(stats.agreements, "Reviewer agreement", "share of reviewers agreeing")),
+                f"Mean agreement {mean:.2f}.",
+            )
+        )
+    for i, sample in enumerate(samples, start=1):
+        fig = draw_plan(sample.plan)
+        charts.append(
+            Chart(
+                f"Sample plan {i}",
+                figure_to_data_uri(fig),
+                f"“{textwrap.shorten(sample.title, 240)}” — {sample.subtitle}",
+                wide=fig.get_figwidth() > 7.5,
+            )
+        )
+    return charts
+
+
+def _summary_caption(counter: Counter[int], unit: str) -> str:
+    s = distribution_summary(counter)
+    if not s:
+        return ""
+    return f"{s['min']:.0f}–{s['max']:.0f} {unit}, mean {s['mean']:.2f}, median {s['median']:.0f}."
+
+
+def _cost_caption(summary: RunSummary) -> str:
+    parts = []
+    if summary.cost_usd is not None:
+        parts.append(f"cost ${summary.cost_usd:,.4f}")
+    if summary.cost_per_accepted is not None:
+        parts.append(f"${1000 * summary.cost_per_accepted:,.4f} per 1,000 accepted examples")
+    if summary.total_tokens is not None and summary.accepted:
+        parts.append(f"{summary.total_tokens / summary.accepted:,.0f} tokens per accepted example")
+    return ("; ".join(parts) + ".") if parts else ""
+
+
+def _tiles(stats: DatasetStats, summary: RunSummary, review: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    tiles = [("rows", f"{stats.total:,}"), ("splits", " / ".join(f"{k} {v:,}" for k, v in stats.split_sizes.items()))]
+    if stats.function_plans:
+        tiles.append(("functions used", f"{len(stats.function_plans):,}"))
+    lengths, depths = distribution_summary(stats.plan_lengths), distribution_summary(stats.dag_depths)
+    if lengths:
+        tiles.append(("mean plan length", f"{lengths['mean']:.2f} calls"))
+    if depths:
+        tiles.append(("mean DAG depth", f"{depths['mean']:.2f}"))
+    if summary.acceptance_rate is not None:
+        tiles.append((f"accepted / {summary.acceptance_base}", f"{100 * summary.acceptance_rate:.1f}%"))
+    if summary.duplicate_rate is not None:
+        tiles.append(("duplicate rate", f"{100 * summary.duplicate_rate:.1f}%"))
+    if summary.cost_usd is not None:
+        tiles.append(("cost", f"${summary.cost_usd:,.4f}"))
+    if summary.total_tokens is not None:
+        tiles.append(("tokens", f"{summary.total_tokens:,}"))
+    if summary.wall_seconds is not None:
+        tiles.append(("wall time", f"{summary.wall_seconds:,.0f} s"))
+    if stats.verdicts:
+        tiles.append(("reviewed pairs", f"{sum(stats.verdicts.values()):,}"))
+    agreement = (review or {}).get("agreement")
+    if isinstance(agreement, Mapping) and isinstance(agreement.get("kappa"), (int, float)):
+        tiles.append((f"agreement ({agreement.get('method') or 'kappa'})", f"{agreement['kappa']:.3f}"))
+    if stats.corrected:
+        tiles.append(("corrected by reviewers", f"{stats.corrected:,}"))
+    return tiles
+
+
+_CSS = """
+*{box-sizing:border-box}body{margin:0;font:15px/1.45 -apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;
+color:#1d1d1f;background:#f4f5f7}header{background:#1f2937;color:#fff;padding:22px 32px}
+header h1{margin:0 0 4px;font-size:24px}header p{margin:0;color:#cbd5e1;font-size:13px}
+main{padding:20px 32px 40px;max-width:1500px;margin:auto}.tiles{display:flex;flex-wrap:wrap;gap:12px;margin:4px 0 22px}
+.tile{background:#fff;border-radius:10px;padding:12px 16px;min-width:150px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+.tile b{display:block;font-size:20px;color:#1f2937}.tile span{font-size:12px;color:#6b7280;text-transform:uppercase;
+letter-spacing:.04em}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:18px;
+align-items:start}.intro{color:#4b5563;font-size:14px;margin:-4px 0 12px}
+figure{margin:0;background:#fff;border-radius:10px;padding:14px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+figure.wide{grid-column:1/-1}figure img{max-width:100%;height:auto;display:block;margin:auto}
+figcaption{font-size:13px;color:#4b5563;margin-top:8px}h2{font-size:18px;margin:28px 0 12px;color:#1f2937}
+.note{background:#fff7ed;border-left:4px solid #fb923c;padding:10px 14px;border-radius:6px;margin:10px 0}
+table{border-collapse:collapse;background:#fff;border-radius:8px;overflow:hidden;font-size:13px}
+td,th{padding:6px 12px;border-bottom:1px solid #e5e7eb;text-align:left}td.n{text-align:right}
+footer{color:#9ca3af;font-size:12px;text-align:center;padding:20px}
+"""
+
+
+def render_html(
+    title: str,
+    subtitle: str,
+    tiles: Sequence[tuple[str, str]],
+    charts: Sequence[Chart],
+    notes: Sequence[str] = (),
+    facts: Sequence[tuple[str, str]] = (),
+) -> str:
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<header><h1>{e(title)}</h1><p>{e(subtitle)}</p></header><main>",
+        '<section class="tiles">',
+    ]
+    parts += [f'<div class="tile"><b>{e(value)}</b><span>{e(label)}</span></div>' for label, value in tiles]
+    parts.append("</section>")
+    parts += [f'<p class="note">{e(note)}</p>' for note in notes]
+    if facts:
+        parts.append("<h2>How it was made</h2><table>")
+        parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in facts]
+        parts.append("</table>")
+    plots = [c for c in charts if not c.title.startswith("Sample plan")]
+    dags = [c for c in charts if c.title.startswith("Sample plan")]
+    for heading, group, intro in (
+        ("Charts", plots, ""),
+        (
+            "Sample plans",
+            dags,
+            "Each box is a call; an arrow runs from a step to the steps that use its output "
+            "($K). Steps in the same column do not depend on each other and can run in parallel.",
+        ),
+    ):
+        if not group:
+            continue
+        parts.append(
+            f"<h2>{heading}</h2>" + (f'<p class="intro">{e(intro)}</p>' if intro else "") + '<div class="grid">'
+        )
+        for chart in group:
+            cls = ' class="wide"' if chart.wide else ""
+            parts.append(
+                f'<figure{cls}><img alt="{e(chart.title)}" src="{chart.image}">'
+                f"<figcaption>{e(chart.caption)}</figcaption></figure>"
+            )
+        parts.append("</div>")
+    parts.append("</main><footer>Generated by planforge · gen report</footer></body></html>")
+    return "\n".join(parts)
+
+
+def _facts(summary: RunSummary) -> list[tuple[str, str]]:
+    facts = []
+    recipe = summary.recipe
+    if recipe:
+        facts.append(("recipe", " ".join(str(recipe[k]) for k in ("name", "version", "hash") if recipe.get(k))))
+    if summary.teacher or summary.model:
+        facts.append(("teacher / model", f"{summary.teacher or 'n/a'} / {summary.model or 'n/a'}"))
+    if summary.base_url:
+        facts.append(("endpoint", summary.base_url))
+    if summary.seed is not None:
+        facts.append(("seed", str(summary.seed)))
+    if summary.command:
+        import shlex
+
+        facts.append(("command", shlex.join(summary.command)))
+    return facts
+
+
+def build_report(source: Source, *, scrubber: Scrubber | None = None, samples: int = 4) -> str:
+    """The whole page for a loaded dataset folder (every text shown is scrubbed)."""
+    scrubber = scrubber or Scrubber.from_env()
+    stats = compute_stats(source.splits, source.kind, source.split_sizes)
+    summary = summarize_run(scrubber.obj(source.run))
+    sample_plans = pick_sample_plans(source, samples, scrubber=scrubber)
+    charts = build_charts(stats, summary, sample_plans)
+    kind = {"sft": "function-calling plans", "pairs": "preference pairs", "reviewed_pairs": "reviewed preference pairs"}
+    name = summary.recipe.get("name") or source.path.name
+    title = f"{name}: {kind.get(source.kind, source.kind)}"
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    subtitle = scrubber.text(f"{source.path} · generated {generated}")
+    notes = list(source.notes)
+    if source.kind == SFT and not summary.known:
+        notes.append("No generation statistics (run.json) were found: only the data's own statistics are shown.")
+    if stats.unparsable:
+        notes.append(f"{stats.unparsable:,} rows have a plan that could not be read; they are left out of the charts.")
+    return render_html(
+        title,
+        subtitle,
+        _tiles(stats, summary, scrubber.obj(source.review_report)),
+        charts,
+        [scrubber.text(n) for n in notes],
+        [(k, scrubber.text(v)) for k, v in _facts(summary)],
+    )
+
+
+def report_to_file(source: Source, out: Any, *, scrubber: Scrubber | None = None, samples: int = 4) -> int:
+    """Write the report; returns its size in bytes."""
+    from pathlib import Path
+
+    page = build_report(source, scrubber=scrubber, samples=samples)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = page.encode("utf-8")
+    path.write_bytes(data)
+    return len(data)
