@@ -248,8 +248,12 @@ def recipes_show(recipe: Annotated[str, typer.Argument(help="A bundled recipe na
     console.print(f"[bold]template teacher[/]: {'yes' if loaded.templates_path else 'no'}")
 
 
-from planforge.publish_cli import register as _register_publish  # noqa: E402  (commands import lazily)
+# Commands of the other components; each imports its heavy dependencies inside the command.
+from planforge.curation_ui.cli import pairs, review_app  # noqa: E402
+from planforge.publish_cli import register as _register_publish  # noqa: E402
 
+app.command("pairs")(pairs)
+app.add_typer(review_app, name="review")
 _register_publish(app)
 
 
