@@ -251,7 +251,10 @@ def recipes_show(recipe: Annotated[str, typer.Argument(help="A bundled recipe na
 # Commands of the other components; each imports its heavy dependencies inside the command.
 from planforge.curation_ui.cli import pairs, review_app  # noqa: E402
 from planforge.publish_cli import register as _register_publish  # noqa: E402
+from planforge.trainers.cli import eval_app, train_app  # noqa: E402
 
+app.add_typer(train_app, name="train")
+app.add_typer(eval_app, name="eval")
 app.command("pairs")(pairs)
 app.add_typer(review_app, name="review")
 _register_publish(app)

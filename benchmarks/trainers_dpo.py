@@ -1,0 +1,177 @@
+"""DPO from the SFT adapter on pairs from ``gen pairs``: plan success rate after DPO against SFT alone.
+
+The hybrid SFT-then-DPO cycle of the TinyLLM study: the SFT adapter of ``benchmarks/trainers_sft.py`` is both the
+starting point and the frozen reference. Not run in CI.
+
+    python benchmarks/trainers_dpo.py --sft /tmp/bench_sft/adapter [--pairs DIR] [--data /tmp/mac_ds] [--threads 2]
+
+Without ``--pairs``, pairs are built first with ``gen pairs DATA --rejected corruptions`` on the train split
+(typed corruptions of the chosen plans: no student generation pass, which is what fits a CPU box); pass
+``--rejected student`` or ``mixed`` to have SmolLM2 answer as the student. "SFT alone" is read from
+``SFT/../eval_after/metrics.json`` when the SFT benchmark left it there, else measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from trainers_common import ensure_dataset, print_figures, set_threads, smollm2
+
+
+def build_pairs(data: Path, out: Path, rejected: str, max_examples: int | None, seed: int) -> Path:
+    if (out / "dataset_dict.json").is_file():
+        return out
+    args = [
+        "pairs",
+        str(data),
+        "--out",
+        str(out),
+        "--rejected",
+        rejected,
+        "--splits",
+        "train,validation",
+        "--seed",
+        str(seed),
+    ]
+    if max_examples:
+        args += ["--max-examples", str(max_examples)]
+    gen = shutil.which("gen")
+    registered = gen and "pairs" in subprocess.run([gen, "--help"], capture_output=True, text=True).stdout
+    print("building pairs: gen", " ".join(args), flush=True)
+    if registered:
+        subprocess.run([gen, *args], check=True)
+    else:  # `gen pairs` not registered in planforge.cli yet: run its typer command directly
+        import typer
+
+        from planforge.curation_ui.cli import pairs
+
+        app = typer.Typer()
+        app.command("pairs")(pairs)
+        app.command("noop")(lambda: None)
+        try:
+            app(args, standalone_mode=False)
+        except SystemExit as exc:
+            if exc.code:
+                sys.exit(exc.code)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sft", required=True, help="the SFT LoRA adapter directory (trainers_sft.py's OUT/adapter)")
+    parser.add_argument("--data", default="/tmp/mac_ds", help="plans dataset (built when missing)")
+    parser.add_argument("-n", type=int, default=3000)
+    parser.add_argument("--pairs", default=None, help="pairs dataset from `gen pairs` (built when missing)")
+    parser.add_argument("--rejected", default="corruptions", help="gen pairs --rejected: corruptions|student|mixed")
+    parser.add_argument("--pair-examples", type=int, default=1000, help="gen pairs --max-examples (per split)")
+    parser.add_argument("--model", default=None, help="base model (default: SmolLM2-135M-Instruct GGUF)")
+    parser.add_argument("--out", default="/tmp/bench_dpo")
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--max-steps", type=int, default=-1)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument("--beta", type=float, default=0.1)
+    parser.add_argument("--max-examples", type=int, default=None, help="cap on the training pairs")
+    parser.add_argument("--test-examples", type=int, default=None)
+    parser.add_argument("--eval-batch-size", type=int, default=8)
+    parser.add_argument("--max-new-tokens", type=int, default=256)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    set_threads(args.threads)
+
+    from planforge.trainers.dpo import DPORunConfig, run_dpo
+    from planforge.trainers.evaluate import EvalPlansConfig, eval_plans
+
+    data = ensure_dataset(args.data, args.n)
+    model = args.model or smollm2()
+    out = Path(args.out)
+    sft = Path(args.sft)
+    pairs = (
+        Path(args.pairs)
+        if args.pairs
+        else build_pairs(data, out / "pairs", args.rejected, args.pair_examples, args.seed)
+    )
+    timings = {}
+
+    sft_metrics_file = sft.parent / "eval_after" / "metrics.json"
+    if sft_metrics_file.is_file() and args.test_examples is None:
+        sft_alone = json.loads(sft_metrics_file.read_text())
+    else:
+        started = time.perf_counter()
+        sft_alone = eval_plans(
+            EvalPlansConfig(
+                data=str(data),
+                model=model,
+                adapter=str(sft),
+                max_examples=args.test_examples,
+                batch_size=args.eval_batch_size,
+                max_new_tokens=args.max_new_tokens,
+                out=str(out / "eval_sft"),
+            )
+        )
+        timings["eval_sft_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    train = run_dpo(
+        DPORunConfig(
+            pairs=str(pairs),
+            model=model,
+            adapter=str(sft),
+            out=str(out / "adapter"),
+            epochs=args.epochs,
+            max_steps=args.max_steps,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            beta=args.beta,
+            seed=args.seed,
+            max_examples=args.max_examples,
+            max_eval_examples=50,
+        )
+    )
+    timings["train_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    after = eval_plans(
+        EvalPlansConfig(
+            data=str(data),
+            model=model,
+            adapter=str(out / "adapter"),
+            max_examples=args.test_examples,
+            batch_size=args.eval_batch_size,
+            max_new_tokens=args.max_new_tokens,
+            out=str(out / "eval_after"),
+        )
+    )
+    timings["eval_after_seconds"] = time.perf_counter() - started
+
+    import torch
+
+    keys = ("success_rate", "strict_success_rate", "validity_rate", "tool_recall", "errors_by_code")
+    figures = {
+        "model": model,
+        "pairs": str(pairs),
+        "train_pairs": train["train_pairs"],
+        "train_steps": train["train_steps"],
+        "train_loss": train["train_loss"],
+        "eval_rewards_accuracies": train.get("eval_rewards_accuracies"),
+        "test_examples": after["examples"],
+        "sft_alone": {k: sft_alone[k] for k in keys},
+        "sft_then_dpo": {k: after[k] for k in keys},
+        "success_change_points": 100 * (after["success_rate"] - sft_alone["success_rate"]),
+        **{k: round(v, 1) for k, v in timings.items()},
+        "torch_threads": torch.get_num_threads(),
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+    }
+    (out / "figures.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    print_figures("DPO benchmark (mac_assistant test split)", figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Preference optimisation on a pairs dataset (``gen pairs``): TRL ``DPOTrainer``.
+
+Rows carry ``prompt`` (system + user messages, from :func:`planforge.prompting.prompt_messages`), ``chosen`` and
+``rejected`` (one assistant message each: the plan text plus ``tool_calls``) and ``tools``. As in SFT, the
+functions are already listed in the system prompt and the plan text is the target, so the messages go to TRL
+as role + content and no ``tools`` column reaches the chat template: the model sees exactly the SFT format.
+
+With ``adapter`` (an SFT LoRA directory), training continues that adapter and the reference policy is a frozen
+copy of it (TRL adds a ``ref`` adapter), which is the hybrid SFT-then-DPO cycle of the TinyLLM study. Without
+it, a fresh LoRA is trained and the reference is the base model with adapters disabled (no second copy);
+``lora=False`` trains all weights against a reference copy of the model."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planforge.prompting import strip_tool_calls
+from planforge.trainers import TrainerConfigError
+from planforge.trainers.data import PAIR_COLUMNS, PAIRS, fingerprint, limit, load_dataset_dir, write_run_files
+
+
+@dataclass
+class DPORunConfig:
+    """``gen train dpo``."""
+
+    pairs: str
+    model: str
+    out: str
+    adapter: str | None = None  # an SFT LoRA adapter to start from
+    lora: bool = True
+    beta: float = 0.1
+    epochs: float = 1.0
+    max_steps: int = -1
+    batch_size: int = 4
+    grad_accum: int = 1
+    lr: float | None = None  # default: 2e-5 with LoRA, 1e-6 full
+    warmup_ratio: float = 0.1
+    seed: int = 42
+    max_examples: int | None = None
+    max_length: int = 2048
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_target_modules: str = "all-linear"
+    eval_split: str = "validation"
+    max_eval_examples: int = 200
+    logging_steps: int = 10
+    dtype: str = "float32"
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else (2e-5 if self.lora or self.adapter else 1e-6)
+
+
+def _messages(value: Any, where: str, column: str) -> list[dict[str, str]]:
+    if not isinstance(value, list) or not value or not all(isinstance(m, dict) and "role" in m for m in value):
+        raise TrainerConfigError(f"{where}: column {column} must hold chat messages (lists of {{role, content}})")
+    return strip_tool_calls(value)
+
+
+def build_dpo_rows(split: Any, where: str) -> list[dict[str, Any]]:
+    """Pairs rows -> ``{"prompt", "chosen", "rejected"}`` with role + content messages only."""
+    out = []
+    for row in split.to_list():
+        prompt = _messages(row["prompt"], where, "prompt")
+        chosen = _messages(row["chosen"], where, "chosen")
+        rejected = _messages(row["rejected"], where, "rejected")
+        if chosen[-1]["role"] != "assistant" or rejected[-1]["role"] != "assistant":
+            raise TrainerConfigError(f"{where}: chosen and rejected must end with an assistant message")
+        out.append({"prompt": prompt, "chosen": chosen, "rejected": rejected})
+    return out
+
+
+def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
+    import datasets
+
+    if cfg.adapter and not cfg.lora:
+        raise TrainerConfigError("--adapter continues a LoRA adapter; it cannot be combined with --full")
+    ds = load_dataset_dir(cfg.pairs, kind=PAIRS, columns=PAIR_COLUMNS)
+    if "train" not in ds or not len(ds["train"]):
+        raise TrainerConfigError(f"{cfg.pairs}: no train split to learn from (splits: {', '.join(ds)})")
+    train_rows = build_dpo_rows(limit(ds["train"], cfg.max_examples), cfg.pairs)
+    eval_rows = None
+    if cfg.eval_split in ds and len(ds[cfg.eval_split]) and cfg.max_eval_examples:
+        eval_rows = build_dpo_rows(limit(ds[cfg.eval_split], cfg.max_eval_examples), cfg.pairs)
+    if cfg.adapter and not (Path(cfg.adapter) / "adapter_config.json").is_file():
+        raise TrainerConfigError(f"{cfg.adapter}: not a LoRA adapter directory (no adapter_config.json)")
+
+    from planforge.trainers.models import count_parameters, load_adapter, load_causal_lm, load_tokenizer
+
+    model, tokenizer = load_causal_lm(cfg.model, dtype=cfg.dtype)
+    if cfg.adapter:
+        model = load_adapter(model, cfg.adapter, trainable=True)
+        if (Path(cfg.adapter) / "tokenizer_config.json").is_file():
+            tokenizer = load_tokenizer(cfg.adapter)
+    trainer, metrics = _train(
+        cfg,
+        model,
+        tokenizer,
+        datasets.Dataset.from_list(train_rows),
+        datasets.Dataset.from_list(eval_rows) if eval_rows else None,
+    )
+    out = Path(cfg.out)
+    trained = trainer.model
+    if hasattr(trained, "peft_config") and "ref" in trained.peft_config:
+        trained.set_adapter("default")
+        trained.delete_adapter("ref")  # the frozen reference copy is not part of the result
+    trainer.save_model(str(out))
+    tokenizer.save_pretrained(str(out))
+    metrics["parameters"] = count_parameters(trained)
+    write_run_files(
+        out,
+        command="train dpo",
+        config=cfg,
+        metrics=metrics,
+        fingerprints=fingerprint(ds, cfg.pairs),
+        extra={"base_model": cfg.model, "start_adapter": cfg.adapter, "kind": "lora" if cfg.lora else "full"},
+    )
+    return metrics
+
+
+def _train(cfg: DPORunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds: Any) -> tuple[Any, dict[str, Any]]:
+    import torch
+    from trl import DPOConfig, DPOTrainer
+
+    from planforge.trainers.models import lora_config
+
+    torch.manual_seed(cfg.seed)
+    steps_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * cfg.grad_accum))
+    planned = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
+    args = DPOConfig(
+        output_dir=cfg.out,
+        max_steps=cfg.max_steps,
+        num_train_epochs=cfg.epochs,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type="linear",
+        warmup_steps=int(planned * cfg.warmup_ratio),
+        beta=cfg.beta,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        max_length=cfg.max_length,
+        bf16=False,
+        fp16=False,
+        use_cpu=not torch.cuda.is_available(),
+        activation_checkpointing=False,
+        logging_steps=max(1, min(cfg.logging_steps, planned)),
+        save_strategy="no",
+        eval_strategy="no",
+        report_to=[],
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+    )
+    peft_config = None
+    if cfg.lora and not cfg.adapter:
+        peft_config = lora_config(cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, cfg.lora_target_modules)
+    trainer = DPOTrainer(
+        model=model,
+        ref_model=None,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+    )
+    started = time.perf_counter()
+    result = trainer.train()
+    metrics: dict[str, Any] = {
+        "train_pairs": len(train_ds),
+        "train_steps": result.global_step,
+        "train_loss": result.training_loss,
+        "train_seconds": time.perf_counter() - started,
+    }
+    logs = [h for h in trainer.state.log_history if "loss" in h]
+    if logs:
+        last = logs[-1]
+        for key in ("rewards/accuracies", "rewards/margins", "rewards/chosen", "rewards/rejected"):
+            if key in last:
+                metrics[f"train_{key.replace('/', '_')}_last_log"] = last[key]
+    if eval_ds is not None:
+        ev = trainer.evaluate()
+        metrics["eval_pairs"] = len(eval_ds)
+        for key, value in ev.items():
+            if key in ("eval_loss", "eval_rewards/accuracies", "eval_rewards/margins"):
+                metrics[key.replace("/", "_")] = value
+    return trainer, metrics

