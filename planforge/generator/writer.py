@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pyarrow as pa
 
 from planforge.generator.checkpoint import Checkpoint
 from planforge.generator.records import FEATURES
+from planforge.quiet import quiet_datasets
 
 SPLIT_NAMES = ("train", "validation", "test")
 BATCH_ROWS = 1000
@@ -93,24 +93,12 @@ def write_dataset(out: Path, total: int, splits: Mapping[str, float], seed: int)
             )
     for name in SPLIT_NAMES:
         shutil.rmtree(out / name, ignore_errors=True)
-    with _quiet_datasets():
+    with quiet_datasets():
         datasets.DatasetDict(parts).save_to_disk(str(out))
     sizes = {name: len(part) for name, part in parts.items()}
     del parts
     shutil.rmtree(staging, ignore_errors=True)
     return sizes
-
-
-@contextmanager
-def _quiet_datasets() -> Iterator[None]:
-    """The run has its own progress display; datasets' bars would only add noise."""
-    was_enabled = datasets.utils.logging.is_progress_bar_enabled()
-    datasets.disable_progress_bars()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            datasets.enable_progress_bars()
 
 
 def write_run_json(out: Path, record: dict[str, Any]) -> Path:

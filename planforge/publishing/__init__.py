@@ -73,7 +73,8 @@ def publish_dataset(
     """Publish the dataset in ``path`` to ``repo_id`` (or, with ``dry_run``, write what would be uploaded
     to that folder). ``license`` and ``language`` default to the recipe's (then apache-2.0 and en).
     Raises :class:`PublishError` with a one-line, scrubbed message."""
-    from planforge.publishing.hub import hub_token, prepare_bundle, quiet_datasets, upload_bundle, write_dry_run
+    from planforge.publishing.hub import hub_token, prepare_bundle, upload_bundle, write_dry_run
+    from planforge.quiet import quiet_datasets
 
     check_repo_id(repo_id)
     if license is not None:

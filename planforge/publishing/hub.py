@@ -15,8 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -238,20 +237,6 @@ def write_split_parquet(split: datasets.Dataset, name: str, folder: Path) -> lis
         shard.to_parquet(str(path), **({"batch_size": batch_size} if batch_size else {}))
         paths.append(path)
     return paths
-
-
-@contextmanager
-def quiet_datasets() -> Iterator[None]:
-    """No ``datasets`` progress bars for local work (the upload keeps them: it can take long)."""
-    import datasets
-
-    was_enabled = datasets.utils.logging.is_progress_bar_enabled()
-    datasets.disable_progress_bars()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            datasets.enable_progress_bars()
 
 
 def parquet_sizes(splits: datasets.DatasetDict) -> dict[str, int]:

@@ -137,63 +137,13 @@ def gen(gen_app):
     return run
 
 
-CHATML = (
-    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
-    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
-)
-
-
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, plans_dir) -> Path:
-    """A 2-layer Llama (hidden 64) with a byte-level BPE trained on the plans' messages, saved as a model folder
-    (see /work/shared/specs/offline_models.md): a local student that loads and generates in a second."""
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
+    """A 2-layer Llama with a byte-level BPE trained on the plans' messages: a local student that loads and
+    generates in a second (see tests/support/tiny_models.py)."""
     import datasets
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from tests.support.tiny_models import build_tiny_model
 
     corpus = [m["content"] for row in datasets.load_from_disk(str(plans_dir))["train"] for m in row["messages"]]
-    bpe = Tokenizer(models.BPE())
-    # Lines as pre-tokens: a prompt repeating the same function list shrinks to a few dozen tokens.
-    bpe.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split("\n", behavior="isolated"),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-        ]
-    )
-    bpe.decoder = decoders.ByteLevel()
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-    trainer = trainers.BpeTrainer(
-        vocab_size=1500,
-        special_tokens=specials,
-        max_token_length=48,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    bpe.train_from_iterator(corpus, trainer)
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe, bos_token=None, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None
-    )
-    tokenizer.chat_template = CHATML
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=None,
-        tie_word_embeddings=True,
-    )
-    model = LlamaForCausalLM(config)
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    path = tmp_path_factory.mktemp("models") / "tiny-llama"
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama", corpus)
