@@ -15,11 +15,12 @@ compared with the reference:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from planforge.trainers.data import (
     write_json,
     write_run_files,
 )
-from planforge.validators import ErrorCode, plans_equivalent, tool_overlap, validate
+from planforge.validators import ErrorCode, Rule, plans_equivalent, tool_overlap, validate
 
 # The planner's stop condition: the ``N. join()`` line (and an optional <END_OF_PLAN>) closes a plan.
 _JOIN_LINE = re.compile(r"^\s*\d+\s*\.\s*join\s*\(\s*\)\s*(?:<END_OF_PLAN>)?[ \t]*$", re.M)
@@ -94,6 +95,23 @@ def clean_prediction(text: str) -> str:
     return text.strip()
 
 
+@functools.cache
+def _bundled_recipe_rules(name: str) -> tuple[Rule, ...]:
+    from planforge.recipes.loader import RecipeError, bundled_recipe_names, load_recipe
+
+    if name not in bundled_recipe_names():
+        return ()
+    try:
+        return tuple(load_recipe(name).rule_functions())
+    except RecipeError:
+        return ()
+
+
+def _recipe_rules(row: Mapping[str, Any]) -> tuple[Rule, ...]:
+    """The rules of the bundled recipe a row came from (none for other recipes)."""
+    return _bundled_recipe_rules((row.get("meta") or {}).get("recipe") or "")
+
+
 def score_plan(
     prediction: str | Plan,
     reference: Plan,
@@ -101,8 +119,11 @@ def score_plan(
     *,
     require_join: bool = True,
     example_id: str = "",
+    rules: Sequence[Rule] = (),
+    context: Mapping[str, Any] | None = None,
 ) -> PlanScore:
-    """Score one prediction against its reference plan; ``tools``: the functions the model was shown."""
+    """Score one prediction against its reference plan; ``tools``: the functions the model was shown;
+    ``rules`` and ``context``: the recipe's rules and the example's request and "now" (validity counts them)."""
     text = prediction if isinstance(prediction, str) else ""
     try:
         plan = parse_row_plan(prediction, tools) if isinstance(prediction, str) else prediction
@@ -120,7 +141,7 @@ def score_plan(
             0,
             len(set(reference.function_names())),
         )
-    errors = validate(plan, tools, require_join=require_join)
+    errors = validate(plan, tools, require_join=require_join, rules=rules, context=context)
     codes = tuple(dict.fromkeys(e.code.value for e in errors))
     overlap = tool_overlap(plan, reference)
     return PlanScore(
@@ -330,7 +351,15 @@ def eval_plans(cfg: EvalPlansConfig) -> dict[str, Any]:
         info["generation_seconds"] = time.perf_counter() - started
 
     scores = [
-        score_plan(text, ref, tools, require_join=cfg.require_join, example_id=row["id"])
+        score_plan(
+            text,
+            ref,
+            tools,
+            require_join=cfg.require_join,
+            example_id=row["id"],
+            rules=_recipe_rules(row),
+            context={"query": row["query"], "now": (row.get("meta") or {}).get("now")},
+        )
         for text, ref, tools, row in zip(texts, references, shown, rows, strict=True)
     ]
     metrics = {**summarize(scores), "split": cfg.split, **info}
