@@ -73,6 +73,19 @@ def _style(ax, title: str) -> None:
     ax.tick_params(labelsize=8.5, colors="#333")
 
 
+def _ranked(counts: Counter) -> dict[str, int]:
+    return dict(counts.most_common())
+
+
+def _bars(
+    name: str, counts: Mapping[str, float], unit: str, color: str, caption: str, title: str | None = None
+) -> Chart:
+    """A chart of horizontal bars, one per key of ``counts``, in the mapping's order."""
+    labels = list(counts)
+    figure = bar_chart_h(labels, [counts[k] for k in labels], title or name, unit, color=color)
+    return Chart(name, figure_to_data_uri(figure), caption)
+
+
 def bar_chart_h(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, color: str = ACCENT):
     """Horizontal bars, largest on top, value printed at the end of each bar."""
     fig = _figure(7.2, max(1.6, 0.32 * len(labels) + 0.9))
@@ -394,36 +407,22 @@ def build_charts(stats: DatasetStats, summary: RunSummary, samples: Sequence[Sam
             )
         )
     if summary.rejected:
-        codes = list(summary.rejected)
         charts.append(
-            Chart(
+            _bars(
                 "Rejections by validator code",
-                figure_to_data_uri(
-                    bar_chart_h(
-                        codes,
-                        [summary.rejected[c] for c in codes],
-                        "Rejections by validator code",
-                        "plans",
-                        color=PALETTE[3],
-                    )
-                ),
-                "Plans the validators rejected, by the error code of their first problem.",
+                summary.rejected,
+                "plans",
+                PALETTE[3],
+                "Plans the validators rejected, counted once under each error code they showed.",
             )
         )
     if summary.duplicates:
-        kinds = list(summary.duplicates)
         charts.append(
-            Chart(
+            _bars(
                 "Duplicates dropped",
-                figure_to_data_uri(
-                    bar_chart_h(
-                        kinds,
-                        [summary.duplicates[k] for k in kinds],
-                        "Duplicates dropped",
-                        "examples",
-                        color=PALETTE[1],
-                    )
-                ),
+                summary.duplicates,
+                "examples",
+                PALETTE[1],
                 f"{summary.duplicates_total:,} valid examples dropped as exact or near duplicates.",
             )
         )
@@ -432,20 +431,14 @@ def build_charts(stats: DatasetStats, summary: RunSummary, samples: Sequence[Sam
             Chart("Tokens", figure_to_data_uri(tokens_chart(summary, "Teacher tokens")), _cost_caption(summary))
         )
     if stats.rejection_kinds:
-        kinds = [k for k, _ in stats.rejection_kinds.most_common()]
         charts.append(
-            Chart(
+            _bars(
                 "Rejection kinds",
-                figure_to_data_uri(
-                    bar_chart_h(
-                        kinds,
-                        [stats.rejection_kinds[k] for k in kinds],
-                        "Rejected plans: what is wrong",
-                        "pairs",
-                        color=PALETTE[3],
-                    )
-                ),
+                _ranked(stats.rejection_kinds),
+                "pairs",
+                PALETTE[3],
                 "The defect of each pair's rejected plan.",
+                title="Rejected plans: what is wrong",
             )
         )
     if stats.rejection_sources:
@@ -457,19 +450,12 @@ def build_charts(stats: DatasetStats, summary: RunSummary, samples: Sequence[Sam
             )
         )
     if stats.rejected_errors:
-        codes = [k for k, _ in stats.rejected_errors.most_common()]
         charts.append(
-            Chart(
+            _bars(
                 "Validator errors of rejected plans",
-                figure_to_data_uri(
-                    bar_chart_h(
-                        codes,
-                        [stats.rejected_errors[c] for c in codes],
-                        "Validator errors of rejected plans",
-                        "errors",
-                        color=PALETTE[5],
-                    )
-                ),
+                _ranked(stats.rejected_errors),
+                "errors",
+                PALETTE[5],
                 "Error codes the validators report on the rejected plans.",
             )
         )
@@ -482,20 +468,14 @@ def build_charts(stats: DatasetStats, summary: RunSummary, samples: Sequence[Sam
             )
         )
     if stats.review_error_kinds:
-        kinds = [k for k, _ in stats.review_error_kinds.most_common()]
         charts.append(
-            Chart(
+            _bars(
                 "Reviewers' error kinds",
-                figure_to_data_uri(
-                    bar_chart_h(
-                        kinds,
-                        [stats.review_error_kinds[k] for k in kinds],
-                        "What reviewers found wrong",
-                        "mentions",
-                        color=PALETTE[6],
-                    )
-                ),
+                _ranked(stats.review_error_kinds),
+                "mentions",
+                PALETTE[6],
                 "Error kinds the reviewers marked on the rejected plans.",
+                title="What reviewers found wrong",
             )
         )
     if stats.agreements:
