@@ -378,18 +378,12 @@ def make_dataset(rows: list[dict[str, Any]], features: datasets.Features) -> dat
 
 def load_plans(path: str) -> datasets.DatasetDict:
     """A plans dataset saved by ``gen run`` (a DatasetDict, or one Dataset read as ``train``)."""
-    from pathlib import Path
+    from planforge.saved import SavedDatasetError, load_saved_dataset
 
-    folder = Path(path)
-    if not folder.exists():
-        raise PairsError(f"{path}: no such dataset directory")
     try:
-        loaded = datasets.load_from_disk(str(folder))
-    except (FileNotFoundError, ValueError, OSError) as exc:
-        raise PairsError(f"{path}: not a saved dataset ({str(exc).splitlines()[0][:200]})") from None
-    if isinstance(loaded, datasets.Dataset):
-        loaded = datasets.DatasetDict({"train": loaded})
-    return loaded
+        return load_saved_dataset(path)
+    except SavedDatasetError as exc:
+        raise PairsError(str(exc)) from None
 
 
 def summary(

@@ -38,17 +38,12 @@ class PushResult:
 
 def load_pairs(path: str) -> datasets.DatasetDict:
     """A pairs dataset saved by ``gen pairs`` (or any DatasetDict with its columns)."""
-    from pathlib import Path
+    from planforge.saved import SavedDatasetError, load_saved_dataset
 
-    folder = Path(path)
-    if not folder.exists():
-        raise ReviewError(f"{path}: no such pairs directory")
     try:
-        loaded = datasets.load_from_disk(str(folder))
-    except (FileNotFoundError, ValueError, OSError) as exc:
-        raise ReviewError(f"{path}: not a saved dataset ({str(exc).splitlines()[0][:200]})") from None
-    if isinstance(loaded, datasets.Dataset):
-        loaded = datasets.DatasetDict({"train": loaded})
+        loaded = load_saved_dataset(path, "pairs")
+    except SavedDatasetError as exc:
+        raise ReviewError(str(exc)) from None
     needed = ("id", "query", "chosen", "rejected", "tools", "rejection_kind", "rejection_source")
     for split, rows in loaded.items():
         missing = [c for c in needed if c not in rows.column_names]

@@ -54,19 +54,13 @@ def load_dataset_dir(path: str | Path, *, kind: str, columns: Sequence[str]) -> 
     """Load a saved dataset and check its kind and columns; one-line :class:`TrainerConfigError` otherwise.
 
     A single saved ``Dataset`` (not a dict of splits) is read as the ``train`` split."""
-    import datasets
+    from planforge.saved import SavedDatasetError, load_saved_dataset
 
     path = Path(path)
-    if not path.exists():
-        raise TrainerConfigError(f"{path}: no such dataset directory")
     try:
-        loaded = datasets.load_from_disk(str(path))
-    except (FileNotFoundError, ValueError, OSError) as exc:
-        raise TrainerConfigError(
-            f"{path}: not a dataset saved with save_to_disk ({str(exc).splitlines()[0][:160]})"
-        ) from None
-    if isinstance(loaded, datasets.Dataset):
-        loaded = datasets.DatasetDict({"train": loaded})
+        loaded = load_saved_dataset(path)
+    except SavedDatasetError as exc:
+        raise TrainerConfigError(str(exc)) from None
     if not loaded:
         raise TrainerConfigError(f"{path}: the dataset has no splits")
     split_columns = {name: set(split.column_names) for name, split in loaded.items()}

@@ -261,5 +261,5 @@ def test_errors_are_one_line_and_write_nothing(review, gen, argilla_server, tmp_
     foreign = error("review", "push", review["pairs_dir"], "-d", f"foreign-{review['tag']}", "-w", review["workspace"])
     assert "is not a planforge review dataset (no field request" in foreign
 
-    assert "not a saved dataset" in error("review", "push", tmp_path, "-d", "x")
+    assert "not a dataset saved with save_to_disk" in error("review", "push", tmp_path, "-d", "x")
     assert "no such pairs directory" in error("review", "push", tmp_path / "none", "-d", "x")
