@@ -42,23 +42,9 @@ def build_pairs(data: Path, out: Path, rejected: str, max_examples: int | None, 
     if max_examples:
         args += ["--max-examples", str(max_examples)]
     gen = shutil.which("gen")
-    registered = gen and "pairs" in subprocess.run([gen, "--help"], capture_output=True, text=True).stdout
+    command = [gen] if gen else [sys.executable, "-m", "planforge"]
     print("building pairs: gen", " ".join(args), flush=True)
-    if registered:
-        subprocess.run([gen, *args], check=True)
-    else:  # `gen pairs` not registered in planforge.cli yet: run its typer command directly
-        import typer
-
-        from planforge.curation_ui.cli import pairs
-
-        app = typer.Typer()
-        app.command("pairs")(pairs)
-        app.command("noop")(lambda: None)
-        try:
-            app(args, standalone_mode=False)
-        except SystemExit as exc:
-            if exc.code:
-                sys.exit(exc.code)
+    subprocess.run([*command, *args], check=True)
     return out
 
 
@@ -71,6 +57,7 @@ def main() -> None:
     parser.add_argument("--rejected", default="corruptions", help="gen pairs --rejected: corruptions|student|mixed")
     parser.add_argument("--pair-examples", type=int, default=1000, help="gen pairs --max-examples (per split)")
     parser.add_argument("--model", default=None, help="base model (default: SmolLM2-135M-Instruct GGUF)")
+    parser.add_argument("--toolrag", default=None, help="ToolRAG classifier for the prompts (default: the SFT run's)")
     parser.add_argument("--out", default="/tmp/bench_dpo")
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--max-steps", type=int, default=-1)
@@ -110,6 +97,7 @@ def main() -> None:
                 data=str(data),
                 model=model,
                 adapter=str(sft),
+                toolrag=args.toolrag,
                 max_examples=args.test_examples,
                 batch_size=args.eval_batch_size,
                 max_new_tokens=args.max_new_tokens,
@@ -124,6 +112,7 @@ def main() -> None:
             pairs=str(pairs),
             model=model,
             adapter=str(sft),
+            toolrag=args.toolrag,
             out=str(out / "adapter"),
             epochs=args.epochs,
             max_steps=args.max_steps,
@@ -143,6 +132,7 @@ def main() -> None:
             data=str(data),
             model=model,
             adapter=str(out / "adapter"),
+            toolrag=args.toolrag,
             max_examples=args.test_examples,
             batch_size=args.eval_batch_size,
             max_new_tokens=args.max_new_tokens,
@@ -157,9 +147,12 @@ def main() -> None:
     figures = {
         "model": model,
         "pairs": str(pairs),
+        "prompts": "toolrag selection" if train.get("toolrag_mean_shown") else "offered functions",
         "train_pairs": train["train_pairs"],
         "train_steps": train["train_steps"],
         "train_loss": train["train_loss"],
+        "train_rewards_accuracies_last_log": train.get("train_rewards_accuracies_last_log"),
+        "seconds_per_step": timings["train_seconds"] / max(train["train_steps"], 1),
         "eval_rewards_accuracies": train.get("eval_rewards_accuracies"),
         "test_examples": after["examples"],
         "sft_alone": {k: sft_alone[k] for k in keys},

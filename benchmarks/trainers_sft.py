@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--grad-accum", type=int, default=2)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--lora-r", type=int, default=16)
+    parser.add_argument("--lora-layers", type=int, default=None, help="adapt only the last N layers (CPU: ~2x faster)")
+    parser.add_argument("--lora-dropout", type=float, default=0.05, help="0 skips the dropout masks (CPU: ~15%%)")
+    parser.add_argument("--group-by-length", action="store_true", help="batch similar lengths (less padding)")
     parser.add_argument("--toolrag", default=None, help="a ToolRAG classifier: prompts list its selection")
     parser.add_argument("--eval-batch-size", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=256)
@@ -85,6 +88,9 @@ def main() -> None:
             grad_accum=args.grad_accum,
             lr=args.lr,
             lora_r=args.lora_r,
+            lora_layers=args.lora_layers,
+            lora_dropout=args.lora_dropout,
+            group_by_length=args.group_by_length,
             seed=args.seed,
             max_examples=args.train_examples,
             max_eval_examples=50,
@@ -98,6 +104,7 @@ def main() -> None:
             data=str(data),
             model=model,
             adapter=str(adapter),
+            toolrag=args.toolrag,
             max_examples=args.test_examples,
             batch_size=args.eval_batch_size,
             max_new_tokens=args.max_new_tokens,
@@ -112,6 +119,8 @@ def main() -> None:
     keys = ("success_rate", "strict_success_rate", "validity_rate", "tool_recall", "errors_by_code")
     figures = {
         "model": model,
+        "prompts": "toolrag selection" if args.toolrag else "offered functions",
+        "lora_layers": args.lora_layers or "all",
         "train_examples": train["train_examples"],
         "train_steps": train["train_steps"],
         "train_loss_first_log": train.get("train_loss_first_log"),

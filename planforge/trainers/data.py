@@ -145,6 +145,28 @@ def row_prompt(row: dict[str, Any], tools: ToolSet, shown: ToolSet | None = None
     return strip_tool_calls(messages)
 
 
+def toolrag_shown(
+    classifier: Any, queries: Sequence[str], needed: Sequence[Sequence[str]], *, add_needed: bool = True
+) -> tuple[list[ToolSet], dict[str, Any]]:
+    """The functions a ToolRAG classifier lists for each request, in its order. ``add_needed`` (training): also
+    list the functions the target plan calls that the classifier missed, so the target stays writable."""
+    selections = classifier.select(list(queries))
+    missed = 0
+    shown = []
+    for names, wanted in zip(selections, needed, strict=True):
+        lost = [t for t in wanted if t not in names]
+        missed += bool(lost)
+        if add_needed and lost:
+            names.extend(t for t in lost if t in classifier.tools)
+        chosen = set(names)
+        shown.append(classifier.tools.subset([n for n in classifier.tools if n in chosen]))
+    info = {
+        "toolrag_rows_with_missed_targets": missed,
+        "toolrag_mean_shown": sum(len(s) for s in shown) / max(len(shown), 1),
+    }
+    return shown, info
+
+
 def plan_completion(plan_text: str) -> list[dict[str, str]]:
     return [{"role": "assistant", "content": plan_text}]
 

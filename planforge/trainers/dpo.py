@@ -20,7 +20,18 @@ from typing import Any
 
 from planforge.prompting import strip_tool_calls
 from planforge.trainers import TrainerConfigError
-from planforge.trainers.data import PAIR_COLUMNS, PAIRS, fingerprint, limit, load_dataset_dir, write_run_files
+from planforge.trainers.data import (
+    PAIR_COLUMNS,
+    PAIRS,
+    ToolCache,
+    fingerprint,
+    limit,
+    load_dataset_dir,
+    read_run_config,
+    row_prompt,
+    toolrag_shown,
+    write_run_files,
+)
 
 
 @dataclass
@@ -31,6 +42,7 @@ class DPORunConfig:
     model: str
     out: str
     adapter: str | None = None  # an SFT LoRA adapter to start from
+    toolrag: str | None = None  # a ToolRAG classifier: prompts list its selection (as the SFT run did)
     lora: bool = True
     beta: float = 0.1
     epochs: float = 1.0
@@ -62,17 +74,36 @@ def _messages(value: Any, where: str, column: str) -> list[dict[str, str]]:
     return strip_tool_calls(value)
 
 
-def build_dpo_rows(split: Any, where: str) -> list[dict[str, Any]]:
-    """Pairs rows -> ``{"prompt", "chosen", "rejected"}`` with role + content messages only."""
+def build_dpo_rows(split: Any, where: str, classifier: Any = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Pairs rows -> ``{"prompt", "chosen", "rejected"}`` with role + content messages only. With a ToolRAG
+    classifier the system prompt lists its selection (plus the functions the chosen plan calls), so a model
+    trained on ToolRAG prompts by ``gen train sft --toolrag`` is tuned on the prompts it will see."""
+    rows = split.to_list()
     out = []
-    for row in split.to_list():
+    for row in rows:
         prompt = _messages(row["prompt"], where, "prompt")
         chosen = _messages(row["chosen"], where, "chosen")
         rejected = _messages(row["rejected"], where, "rejected")
         if chosen[-1]["role"] != "assistant" or rejected[-1]["role"] != "assistant":
             raise TrainerConfigError(f"{where}: chosen and rejected must end with an assistant message")
         out.append({"prompt": prompt, "chosen": chosen, "rejected": rejected})
-    return out
+    info: dict[str, Any] = {}
+    if classifier is not None:
+        missing = [c for c in ("query", "tools") if c not in split.column_names]
+        if missing:
+            raise TrainerConfigError(f"{where}: --toolrag needs the pairs' {' and '.join(missing)} column(s)")
+        needed = [_called_functions(row["chosen"]) for row in rows]
+        shown, info = toolrag_shown(classifier, [row["query"] for row in rows], needed)
+        cache = ToolCache()
+        for row, pair, listed in zip(rows, out, shown, strict=True):
+            stored = {"messages": row["prompt"], "query": row["query"], "meta": row.get("meta") or {}}
+            pair["prompt"] = row_prompt(stored, cache(row["tools"], where), shown=listed)
+    return out, info
+
+
+def _called_functions(chosen: list[dict[str, Any]]) -> list[str]:
+    calls = chosen[-1].get("tool_calls") or []
+    return [c["function"]["name"] for c in calls if c.get("function") and c["function"].get("name") != "join"]
 
 
 def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
@@ -83,10 +114,17 @@ def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
     ds = load_dataset_dir(cfg.pairs, kind=PAIRS, columns=PAIR_COLUMNS)
     if "train" not in ds or not len(ds["train"]):
         raise TrainerConfigError(f"{cfg.pairs}: no train split to learn from (splits: {', '.join(ds)})")
-    train_rows = build_dpo_rows(limit(ds["train"], cfg.max_examples), cfg.pairs)
+    if cfg.toolrag is None and cfg.adapter:  # keep the prompts the SFT adapter was trained on
+        cfg.toolrag = ((read_run_config(cfg.adapter) or {}).get("config") or {}).get("toolrag")
+    classifier = None
+    if cfg.toolrag:
+        from planforge.trainers.toolrag import ToolRAGClassifier
+
+        classifier = ToolRAGClassifier.load(cfg.toolrag)
+    train_rows, info = build_dpo_rows(limit(ds["train"], cfg.max_examples), cfg.pairs, classifier)
     eval_rows = None
     if cfg.eval_split in ds and len(ds[cfg.eval_split]) and cfg.max_eval_examples:
-        eval_rows = build_dpo_rows(limit(ds[cfg.eval_split], cfg.max_eval_examples), cfg.pairs)
+        eval_rows, _ = build_dpo_rows(limit(ds[cfg.eval_split], cfg.max_eval_examples), cfg.pairs, classifier)
     if cfg.adapter and not (Path(cfg.adapter) / "adapter_config.json").is_file():
         raise TrainerConfigError(f"{cfg.adapter}: not a LoRA adapter directory (no adapter_config.json)")
 
@@ -111,6 +149,7 @@ def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
         trained.delete_adapter("ref")  # the frozen reference copy is not part of the result
     trainer.save_model(str(out))
     tokenizer.save_pretrained(str(out))
+    metrics.update(info)
     metrics["parameters"] = count_parameters(trained)
     write_run_files(
         out,

@@ -236,11 +236,61 @@ def load_adapter(model: Any, adapter_dir: str | os.PathLike[str], *, trainable: 
         raise TrainerConfigError(f"{adapter_dir}: cannot apply the adapter to the model ({_first_line(exc)})") from None
 
 
-def lora_config(r: int = 16, alpha: int = 32, dropout: float = 0.05, target_modules: str | list[str] = "all-linear"):
+def lora_config(
+    r: int = 16,
+    alpha: int = 32,
+    dropout: float = 0.05,
+    target_modules: str | list[str] = "all-linear",
+    *,
+    last_layers: int | None = None,
+    model: Any = None,
+):
+    """peft ``LoraConfig``. ``last_layers``: adapt only the last N decoder layers (needs ``model``). Why: nothing
+    below the lowest adapter needs a gradient, so the backward pass stops there; with N = half the layers a CPU
+    step takes about half the time (SmolLM2-135M: 2.3x), at the price of fewer adapted weights."""
     from peft import LoraConfig
 
+    extra: dict[str, Any] = {}
+    if last_layers is not None:
+        if model is None:
+            raise ValueError("last_layers needs the model, to count its layers")
+        total = decoder_layer_count(model)
+        if not 1 <= last_layers <= total:
+            raise TrainerConfigError(f"--lora-layers must be between 1 and {total} (the model's layers)")
+        if isinstance(target_modules, str):
+            target_modules = linear_module_names(model) if target_modules == "all-linear" else [target_modules]
+        extra["layers_to_transform"] = list(range(total - last_layers, total))
     return LoraConfig(
-        r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules, task_type="CAUSAL_LM", bias="none"
+        r=r,
+        lora_alpha=alpha,
+        lora_dropout=dropout,
+        target_modules=target_modules,
+        task_type="CAUSAL_LM",
+        bias="none",
+        **extra,
+    )
+
+
+def decoder_layer_count(model: Any) -> int:
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    count = getattr(config, "num_hidden_layers", None)
+    if not count:
+        raise TrainerConfigError("cannot tell how many layers the model has (no num_hidden_layers in its config)")
+    return int(count)
+
+
+def linear_module_names(model: Any) -> list[str]:
+    """What peft's "all-linear" means, spelled out (peft needs names when limiting layers): the leaf names of
+    every ``nn.Linear`` except the output head."""
+    import torch
+
+    head = model.get_output_embeddings()
+    return sorted(
+        {
+            name.rsplit(".", 1)[-1]
+            for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and module is not head
+        }
     )
 
 

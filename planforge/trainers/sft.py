@@ -26,6 +26,7 @@ from planforge.trainers.data import (
     load_dataset_dir,
     plan_completion,
     row_prompt,
+    toolrag_shown,
     write_run_files,
 )
 
@@ -53,6 +54,8 @@ class SFTRunConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     lora_target_modules: str = "all-linear"
+    lora_layers: int | None = None  # adapt only the last N layers (faster backward; see models.lora_config)
+    group_by_length: bool = False  # batch examples of similar length together: less padding per step
     eval_split: str = "validation"
     max_eval_examples: int = 200
     logging_steps: int = 10
@@ -72,25 +75,15 @@ def build_sft_rows(
     rows = split.to_list()
     cache = ToolCache()
     info: dict[str, Any] = {}
-    selections = None
+    shown: list[Any] = [None] * len(rows)
     if classifier is not None:
-        selections = classifier.select([row["query"] for row in rows])
-        missed = 0
-        for names, row in zip(selections, rows, strict=True):
-            lost = [t for t in row["target_tools"] if t not in names]
-            missed += bool(lost)
-            if add_targets and lost:
-                names.extend(t for t in lost if t in classifier.tools)
-        info["toolrag_rows_with_missed_targets"] = missed
-        info["toolrag_mean_shown"] = sum(len(s) for s in selections) / max(len(selections), 1)
+        shown, info = toolrag_shown(
+            classifier, [row["query"] for row in rows], [row["target_tools"] for row in rows], add_needed=add_targets
+        )
     out = []
-    for i, row in enumerate(rows):
-        tools = cache(row["tools"], where)
-        shown = None
-        if selections is not None:
-            order = [n for n in classifier.tools if n in set(selections[i])]
-            shown = classifier.tools.subset(order)
-        out.append({"prompt": row_prompt(row, tools, shown=shown), "completion": plan_completion(row["plan_text"])})
+    for row, listed in zip(rows, shown, strict=True):
+        prompt = row_prompt(row, cache(row["tools"], where), shown=listed)
+        out.append({"prompt": prompt, "completion": plan_completion(row["plan_text"])})
     return out, info
 
 
@@ -152,12 +145,63 @@ def _check_prompt_fits(tokenizer: Any, row: dict[str, Any], max_length: int) -> 
         )
 
 
+def _plan_tokens_trainer_class() -> type:
+    """``SFTTrainer`` whose training loss runs the LM head on the plan tokens only.
+
+    Why: off Triton devices TRL's fused head projects every position through the whole vocabulary, and in a
+    planning example ~85% of the positions are prompt (functions + request) that the loss ignores; on CPU that head
+    is about a third of a SmolLM2 step. The loss is TRL's (mean negative log-likelihood of the completion tokens,
+    over ``num_items_in_batch`` under gradient accumulation) and the logged token accuracy and entropy are the
+    same quantities. Elsewhere (GPU, several processes, evaluation) TRL's own path runs unchanged."""
+    import torch
+    from trl import SFTTrainer
+
+    class PlanTokensSFTTrainer(SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            labels = inputs.get("labels")
+            if (
+                return_outputs
+                or labels is None
+                or self.aux_loss_enabled
+                or self.accelerator.num_processes != 1
+                or labels.device.type != "cpu"
+            ):
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+            features = {k: v for k, v in inputs.items() if k != "labels"}
+            hidden = lm.base_model(**features, use_cache=False).last_hidden_state[:, :-1]
+            targets = labels[:, 1:]
+            scored = targets != -100
+            logits = lm.get_output_embeddings()(hidden[scored]).float()
+            log_probs = torch.log_softmax(logits, dim=-1)
+            wanted = targets[scored]
+            token_log_probs = log_probs.gather(-1, wanted.unsqueeze(-1)).squeeze(-1)
+            count = scored.sum()
+            denominator = num_items_in_batch if num_items_in_batch is not None else count.clamp(min=1)
+            loss = -token_log_probs.sum() / denominator
+            mode = "train" if self.model.training else "eval"
+            with torch.no_grad():
+                n = max(int(count), 1)
+                entropy = -(log_probs.exp() * log_probs).sum(-1).sum() / n
+                accuracy = (logits.argmax(-1) == wanted).sum() / n
+                self._metrics[mode]["entropy"].append(entropy.item())
+                self._metrics[mode]["mean_token_accuracy"].append(accuracy.item())
+                if mode == "train" and "attention_mask" in inputs:
+                    self._total_train_tokens += int(inputs["attention_mask"].sum())
+                    self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
+            return loss
+
+    return PlanTokensSFTTrainer
+
+
 def make_trainer(cfg: SFTRunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds: Any = None) -> Any:
     """The configured TRL ``SFTTrainer`` (its datasets already tokenized, labels masked outside the plan)."""
     import torch
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
 
     from planforge.trainers.models import lora_config
+
+    PlanTokensSFTTrainer = _plan_tokens_trainer_class()
 
     torch.manual_seed(cfg.seed)
     steps_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * cfg.grad_accum))
@@ -187,14 +231,22 @@ def make_trainer(cfg: SFTRunConfig, model: Any, tokenizer: Any, train_ds: Any, e
         dataloader_num_workers=0,
         remove_unused_columns=True,
         disable_tqdm=False,
+        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
     )
-    trainer = SFTTrainer(
+    trainer = PlanTokensSFTTrainer(
         model=model,
         args=args,
         train_dataset=train_ds,
         eval_dataset=eval_ds,
         processing_class=tokenizer,
-        peft_config=lora_config(cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, cfg.lora_target_modules)
+        peft_config=lora_config(
+            cfg.lora_r,
+            cfg.lora_alpha,
+            cfg.lora_dropout,
+            cfg.lora_target_modules,
+            last_layers=cfg.lora_layers,
+            model=model,
+        )
         if cfg.lora
         else None,
     )

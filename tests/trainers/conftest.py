@@ -131,6 +131,8 @@ def pair_rows(examples: list[Example]) -> list[dict]:
         rows.append(
             {
                 "id": e.example_id,
+                "query": e.query,
+                "meta": {"now": e.now},
                 "prompt": prompt_messages(e.query, e.tools, now=e.now),
                 "chosen": [assistant_message(e.plan, e.tools)],
                 "rejected": [

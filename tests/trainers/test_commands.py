@@ -4,6 +4,7 @@ it promises, and reports metrics; configuration errors are one line before any t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import datasets
@@ -274,6 +275,42 @@ def test_train_dpo_from_the_sft_adapter_and_from_scratch(pairs_dir, tiny_model_d
         ],
     )
     assert (scratch / "adapter_config.json").is_file()
+
+
+def test_train_dpo_keeps_the_toolrag_prompts_of_its_sft_adapter(
+    pairs_dir, plans_dir, tiny_model_dir, toolrag_dir, tmp_path
+):
+    from planforge.trainers.dpo import build_dpo_rows
+    from planforge.trainers.toolrag import ToolRAGClassifier
+
+    sft = tmp_path / "sft-rag"
+    ok(
+        train_app,
+        ["sft", "--data", plans_dir, "--model", tiny_model_dir, "--out", sft, "--toolrag", toolrag_dir]
+        + ["--max-steps", 1, "--batch-size", 4, "--max-examples", 4],
+    )
+    out = tmp_path / "dpo-rag"
+    metrics = ok(
+        train_app,
+        ["dpo", "--pairs", pairs_dir, "--model", tiny_model_dir, "--adapter", sft, "--out", out]
+        + ["--max-steps", 1, "--batch-size", 2, "--max-examples", 4],
+    )
+    assert read_json(out / "run_config.json")["config"]["toolrag"] == str(toolrag_dir)
+    assert metrics["toolrag_mean_shown"] > 0
+
+    # each prompt lists the classifier's selection plus the functions the chosen plan calls, and nothing else
+    classifier = ToolRAGClassifier.load(toolrag_dir)
+    pairs = datasets.load_from_disk(str(pairs_dir))["train"].select(range(6))
+    rows, _ = build_dpo_rows(pairs, "test", classifier)
+    for pair, row, selected in zip(rows, pairs, classifier.select(pairs["query"]), strict=True):
+        system = pair["prompt"][0]["content"]
+        listed = set(re.findall(r"^([A-Za-z_][\w.]*)\(", system.split("Functions:\n", 1)[1], re.M))
+        called = {c["function"]["name"] for c in row["chosen"][-1]["tool_calls"]} - {"join"}
+        assert listed == set(selected) | called
+        assert (
+            pair["prompt"][1]["content"] == row["query"]
+            and pair["chosen"][-1]["content"] == row["chosen"][-1]["content"]
+        )
 
 
 def test_eval_plans_from_a_predictions_file_scores_known_cases(plans_dir, tmp_path):

@@ -1,0 +1,82 @@
+"""The two CPU savings of `gen train sft`: the LM head on the plan tokens only (the same loss, gradients and
+logged metrics as TRL's own path) and LoRA limited to the last layers (adapters only there)."""
+
+from __future__ import annotations
+
+import datasets
+import pytest
+import torch
+from safetensors import safe_open
+from trl import SFTTrainer
+
+from planforge.trainers import TrainerConfigError
+from planforge.trainers.cli import train_app
+from planforge.trainers.data import PLAN_COLUMNS_SFT, PLANS, load_dataset_dir
+from planforge.trainers.models import decoder_layer_count, linear_module_names, load_causal_lm, lora_config
+from planforge.trainers.sft import SFTRunConfig, build_sft_rows, make_trainer
+
+from .test_commands import ok
+
+
+def _trainer(plans_dir, tiny_model_dir, tmp_path, **config):
+    ds = load_dataset_dir(plans_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
+    rows, _ = build_sft_rows(ds["train"].select(range(6)), where="test")
+    model, tokenizer = load_causal_lm(str(tiny_model_dir))
+    cfg = SFTRunConfig(
+        data=str(plans_dir), model=str(tiny_model_dir), out=str(tmp_path), max_steps=1, batch_size=3, **config
+    )
+    return make_trainer(cfg, model, tokenizer, datasets.Dataset.from_list(rows))
+
+
+def test_plan_token_loss_matches_trl_loss_gradients_and_metrics(plans_dir, tiny_model_dir, tmp_path):
+    trainer = _trainer(plans_dir, tiny_model_dir, tmp_path, lora_dropout=0.0)
+    model = trainer.model
+    model.train()
+    batch = next(iter(trainer.get_train_dataloader()))
+    scored = int((batch["labels"][:, 1:] != -100).sum())
+    assert 0 < scored < batch["labels"][:, 1:].numel() // 2  # the prompt dominates: most positions are not scored
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    ours = trainer.compute_loss(model, dict(batch))
+    our_grads = torch.autograd.grad(ours, params)
+    theirs = SFTTrainer.compute_loss(trainer, model, dict(batch))
+    their_grads = torch.autograd.grad(theirs, params)
+
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
+    for a, b in zip(our_grads, their_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    metrics = trainer._metrics["train"]
+    for key in ("mean_token_accuracy", "entropy"):
+        assert len(metrics[key]) == 2 and metrics[key][0] == pytest.approx(metrics[key][1], rel=1e-4), key
+
+    # under gradient accumulation both divide by the tokens of the whole accumulated batch
+    ours = trainer.compute_loss(model, dict(batch), num_items_in_batch=scored * 2)
+    theirs = SFTTrainer.compute_loss(trainer, model, dict(batch), num_items_in_batch=scored * 2)
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
+
+
+def test_lora_on_the_last_layers_only(tiny_model_dir):
+    model, _ = load_causal_lm(str(tiny_model_dir))
+    layers = decoder_layer_count(model)
+    assert layers == 2
+    names = linear_module_names(model)
+    assert "q_proj" in names and "down_proj" in names and "lm_head" not in names
+
+    cfg = lora_config(last_layers=1, model=model)
+    assert cfg.layers_to_transform == [1] and set(cfg.target_modules) == set(names)
+    with pytest.raises(TrainerConfigError, match="between 1 and 2"):
+        lora_config(last_layers=3, model=model)
+
+
+def test_train_sft_lora_layers_writes_adapters_only_there(plans_dir, tiny_model_dir, tmp_path):
+    out = tmp_path / "top1"
+    metrics = ok(
+        train_app,
+        ["sft", "--data", plans_dir, "--model", tiny_model_dir, "--out", out, "--max-steps", 2, "--batch-size", 4]
+        + ["--lora-layers", 1],
+    )
+    assert metrics["train_steps"] == 2
+    with safe_open(out / "adapter_model.safetensors", "pt") as weights:
+        keys = list(weights.keys())
+    assert keys and all(".layers.1." in key for key in keys)
+    assert any("q_proj" in key for key in keys) and any("down_proj" in key for key in keys)
