@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--beta", type=float, default=0.1)
     parser.add_argument("--max-examples", type=int, default=None, help="cap on the training pairs")
     parser.add_argument("--test-examples", type=int, default=None)
+    parser.add_argument("--eval-pairs", type=int, default=50, help="validation pairs for DPO's reward accuracy")
     parser.add_argument("--eval-batch-size", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--seed", type=int, default=42)
@@ -121,7 +122,7 @@ def main() -> None:
             beta=args.beta,
             seed=args.seed,
             max_examples=args.max_examples,
-            max_eval_examples=50,
+            max_eval_examples=args.eval_pairs,
         )
     )
     timings["train_seconds"] = time.perf_counter() - started
