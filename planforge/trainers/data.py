@@ -145,6 +145,41 @@ def row_prompt(row: dict[str, Any], tools: ToolSet, shown: ToolSet | None = None
     return strip_tool_calls(messages)
 
 
+def common_training_args(cfg: Any, train_rows: int) -> dict[str, Any]:
+    """The ``TrainingArguments`` that SFT and DPO runs share (schedule, seeds, CPU/GPU, no checkpoints or
+    trackers), from a run config with ``out, max_steps, epochs, batch_size, grad_accum, learning_rate,
+    warmup_ratio, seed, max_length, logging_steps``."""
+    import math
+
+    import torch
+
+    steps_per_epoch = math.ceil(train_rows / (cfg.batch_size * cfg.grad_accum))
+    planned = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
+    return {
+        "output_dir": cfg.out,
+        "max_steps": cfg.max_steps,
+        "num_train_epochs": cfg.epochs,
+        "per_device_train_batch_size": cfg.batch_size,
+        "per_device_eval_batch_size": cfg.batch_size,
+        "gradient_accumulation_steps": cfg.grad_accum,
+        "learning_rate": cfg.learning_rate,
+        "lr_scheduler_type": "linear",
+        "warmup_steps": int(planned * cfg.warmup_ratio),
+        "seed": cfg.seed,
+        "data_seed": cfg.seed,
+        "max_length": cfg.max_length,
+        "bf16": False,
+        "fp16": False,
+        "use_cpu": not torch.cuda.is_available(),
+        "logging_steps": max(1, min(cfg.logging_steps, planned)),
+        "save_strategy": "no",
+        "eval_strategy": "no",
+        "report_to": [],
+        "dataloader_num_workers": 0,
+        "disable_tqdm": False,
+    }
+
+
 def toolrag_shown(
     classifier: Any, queries: Sequence[str], needed: Sequence[Sequence[str]], *, add_needed: bool = True
 ) -> tuple[list[ToolSet], dict[str, Any]]:

@@ -12,7 +12,6 @@ it, a fresh LoRA is trained and the reference is the base model with adapters di
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from planforge.trainers.data import (
     PAIR_COLUMNS,
     PAIRS,
     ToolCache,
+    common_training_args,
     fingerprint,
     limit,
     load_dataset_dir,
@@ -169,33 +169,7 @@ def _train(cfg: DPORunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds
     from planforge.trainers.models import lora_config
 
     torch.manual_seed(cfg.seed)
-    steps_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * cfg.grad_accum))
-    planned = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
-    args = DPOConfig(
-        output_dir=cfg.out,
-        max_steps=cfg.max_steps,
-        num_train_epochs=cfg.epochs,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.grad_accum,
-        learning_rate=cfg.learning_rate,
-        lr_scheduler_type="linear",
-        warmup_steps=int(planned * cfg.warmup_ratio),
-        beta=cfg.beta,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        max_length=cfg.max_length,
-        bf16=False,
-        fp16=False,
-        use_cpu=not torch.cuda.is_available(),
-        activation_checkpointing=False,
-        logging_steps=max(1, min(cfg.logging_steps, planned)),
-        save_strategy="no",
-        eval_strategy="no",
-        report_to=[],
-        dataloader_num_workers=0,
-        disable_tqdm=False,
-    )
+    args = DPOConfig(**common_training_args(cfg, len(train_ds)), beta=cfg.beta, activation_checkpointing=False)
     peft_config = None
     if cfg.lora and not cfg.adapter:
         peft_config = lora_config(cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, cfg.lora_target_modules)

@@ -10,7 +10,6 @@ render tools would list them twice), and assistant ``tool_calls`` are dropped (t
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from planforge.trainers.data import (
     PLAN_COLUMNS_SFT,
     PLANS,
     ToolCache,
+    common_training_args,
     fingerprint,
     limit,
     load_dataset_dir,
@@ -204,33 +204,11 @@ def make_trainer(cfg: SFTRunConfig, model: Any, tokenizer: Any, train_ds: Any, e
     PlanTokensSFTTrainer = _plan_tokens_trainer_class()
 
     torch.manual_seed(cfg.seed)
-    steps_per_epoch = math.ceil(len(train_ds) / (cfg.batch_size * cfg.grad_accum))
-    planned = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
     args = SFTConfig(
-        output_dir=cfg.out,
-        max_steps=cfg.max_steps,
-        num_train_epochs=cfg.epochs,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.grad_accum,
-        learning_rate=cfg.learning_rate,
-        lr_scheduler_type="linear",
-        warmup_steps=int(planned * cfg.warmup_ratio),
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        max_length=cfg.max_length,
+        **common_training_args(cfg, len(train_ds)),
         completion_only_loss=True,
-        bf16=False,
-        fp16=False,
-        use_cpu=not torch.cuda.is_available(),
         activation_checkpointing=cfg.gradient_checkpointing,
-        logging_steps=max(1, min(cfg.logging_steps, planned)),
-        save_strategy="no",
-        eval_strategy="no",
-        report_to=[],
-        dataloader_num_workers=0,
         remove_unused_columns=True,
-        disable_tqdm=False,
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
     )
     trainer = PlanTokensSFTTrainer(
