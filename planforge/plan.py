@@ -24,6 +24,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from planforge.errors import PlanSyntaxError
+
 MAX_PLAN_CHARS = 64 * 1024
 JOIN = "join"
 END_OF_PLAN = "<END_OF_PLAN>"
@@ -43,14 +45,6 @@ _PY_TO_JSON = {"None": "null", "True": "true", "False": "false"}
 _MAYBE_BARE_REFERENCE = re.compile(r"(?:^|[\s,(\[{:=])\$")
 # A bare ``$K`` outside any string (``summarize_pdf($1)``), as planners often write it.
 _STRING_OR_BARE_REFERENCE = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|(\$\{?\d+\}?)')
-
-
-class PlanSyntaxError(ValueError):
-    """A plan that cannot be read. ``step`` is the 1-based step (or line) where reading failed."""
-
-    def __init__(self, message: str, step: int | None = None):
-        super().__init__(message)
-        self.step = step
 
 
 @dataclass(slots=True)

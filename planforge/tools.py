@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from planforge.errors import ToolSpecError
+
 # BFCL and Python spellings of types, mapped to JSON Schema. ``None`` means "no type constraint".
 _TYPE_ALIASES: dict[str, str | None] = {
     "string": "string",
@@ -45,10 +47,6 @@ _TYPE_ALIASES: dict[str, str | None] = {
 _SUBSCHEMA_KEYS = ("items", "additionalProperties", "not", "contains", "propertyNames")
 _SUBSCHEMA_MAP_KEYS = ("properties", "patternProperties", "$defs", "definitions")
 _SUBSCHEMA_LIST_KEYS = ("anyOf", "oneOf", "allOf", "prefixItems")
-
-
-class ToolSpecError(ValueError):
-    """A function definition that cannot be understood; the message names the function and the field."""
 
 
 @dataclass(frozen=True)
