@@ -121,7 +121,7 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
     sampling = {**DEFAULT_SAMPLING, **raw.get("sampling", {})}
     _check_sampling(sampling, tools, file)
     try:
-        rules = resolve_rules(raw.get("rules", []))
+        rules = resolve_rules(raw.get("rules", []), folder)
     except KeyError as exc:
         raise RecipeError(f"{file}: field 'rules': {exc.args[0]}") from None
     few_shot = tuple(FewShot(**item) for item in raw.get("few_shot", []))

@@ -42,14 +42,6 @@ functions are distractors: use one only if the request truly needs it. Vary the 
 register of the requests; use concrete names, topics, places and times. The current date and time is \
 {now}: resolve relative dates ("tomorrow at 3pm", "next Friday") against it."""
 
-RULE_TEXT = {
-    "lookup_before_contact": "Before emailing or texting a person named in the request, look up their address "
-    "or number with get_email_address / get_phone_number, unless the request gives it literally.",
-    "pdf_path_from_open": "summarize_pdf's path is the output of open_and_get_file_path ($K), never invented.",
-    "zoom_link_delivered": "A zoom link must reach people through create_calendar_event or compose_new_email.",
-    "iso_dates": "Dates are 'YYYY-MM-DD HH:MM:SS' ('YYYY-MM-DD' for all-day reminders), never in the past.",
-}
-
 EXAMPLES_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -121,7 +113,7 @@ class OpenAITeacher:
             )
             or "(none)"
         )
-        rules = "\n".join(f"- {RULE_TEXT.get(r.name, r.name)}" for r in self.recipe.rules) or "- (none)"
+        rules = "\n".join(f"- {r.description}" for r in self.recipe.rules) or "- (none)"
         system = teacher.get("system_prompt", DEFAULT_SYSTEM_PROMPT).format(
             planner_instructions=teacher.get("planner_instructions", PLANNER_INSTRUCTIONS),
             functions="\n".join(render_function(spec) for spec in request.tools.specs),
