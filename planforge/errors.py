@@ -63,6 +63,12 @@ class MissingExtraError(UserError, ImportError):
         self.extra = extra
 
 
+class Interrupted(UserError):
+    """Ctrl-C: what was finished is kept; the message says where and how to continue."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
 # -- outputs ------------------------------------------------------------------------------------------
 
 
@@ -120,6 +126,10 @@ class LLMError(PlanforgeError, RuntimeError):
     def __init__(self, message: str, *, fatal: bool = False):
         super().__init__(message)
         self.fatal = fatal
+
+
+class ReplyFormatError(PlanforgeError, ValueError):
+    """A teacher reply that is not the JSON it was asked for (a counted rejection, never a crash)."""
 
 
 class InternalError(PlanforgeError):

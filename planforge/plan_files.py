@@ -12,12 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planforge.tools import ToolSet, ToolSpecError, tools_from_json
+from planforge.errors import InputError, ToolSpecError
+from planforge.tools import ToolSet, tools_from_json
 from planforge.validators import PlanError, validate
-
-
-class InputError(ValueError):
-    """The input itself is unusable (missing file, a line that is not JSON, unreadable tools)."""
 
 
 @dataclass

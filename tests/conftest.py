@@ -1,4 +1,4 @@
-"""Shared fixtures: the bundled mac_assistant tools and the BFCL-style sample."""
+"""Shared fixtures: the bundled mac_assistant tools, the BFCL-style sample, small plans datasets and `gen`."""
 
 from __future__ import annotations
 
@@ -31,3 +31,64 @@ def bfcl_tools() -> ToolSet:
 @pytest.fixture(scope="session")
 def bfcl_ground_truth() -> list[dict]:
     return [json.loads(line) for line in (DATA / "bfcl_ground_truth.jsonl").read_text().splitlines() if line]
+
+
+# --------------------------------------------------------------------------------------------------
+# plans datasets for the pairs, review and publishing tests (no server needed)
+
+
+def generate_plans(path: Path, n: int, seed: int = 0) -> Path:
+    """A plans dataset from the offline template teacher (`gen run recipe mac_assistant`), in process."""
+    from typer.testing import CliRunner
+
+    from planforge.cli import app
+
+    args = ["run", "recipe", "mac_assistant", "--out", str(path), "-n", str(n), "--teacher", "template"]
+    result = CliRunner().invoke(app, [*args, "--seed", str(seed), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture(scope="session")
+def plans_dir(tmp_path_factory) -> Path:
+    """40 accepted examples: 36 train, 2 validation, 2 test."""
+    return generate_plans(tmp_path_factory.mktemp("plans") / "plans40", 40, seed=7)
+
+
+@pytest.fixture(scope="session")
+def many_plans(tmp_path_factory) -> list[dict]:
+    """300 examples (every split) as rows, for the property tests of the corruptions."""
+    import datasets
+
+    path = generate_plans(tmp_path_factory.mktemp("plans") / "plans300", 300, seed=11)
+    loaded = datasets.load_from_disk(str(path))
+    return [row for split in loaded.values() for row in split]
+
+
+@pytest.fixture(scope="session")
+def gen():
+    """``gen(*args, env=...) -> Result`` (stdout and stderr apart) through the real `gen` app, in process;
+    unexpected exceptions are re-raised."""
+    from typer.testing import CliRunner
+
+    from planforge.cli import app
+
+    def run(*args, env: dict | None = None):
+        result = CliRunner().invoke(app, [str(a) for a in args], env=env)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, plans_dir) -> Path:
+    """A 2-layer Llama with a byte-level BPE trained on the plans' messages: a local student that loads and
+    generates in a second (see tests/support/tiny_models.py)."""
+    import datasets
+
+    from tests.support.tiny_models import build_tiny_model
+
+    corpus = [m["content"] for row in datasets.load_from_disk(str(plans_dir))["train"] for m in row["messages"]]
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama", corpus)

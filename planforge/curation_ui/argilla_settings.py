@@ -19,9 +19,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from planforge.curation_ui.corruptions import DESCRIPTIONS, KINDS
 from planforge.curation_ui.rendering import render_functions, render_plan_text, render_request
-from planforge.tools import tools_from_json
+from planforge.dataset.rows import row_tools
+from planforge.pairs.corruptions import DESCRIPTIONS, KINDS
 
 FIELDS = ("request", "functions", "plan_a", "plan_b")
 CORRECT = "correct"
@@ -133,7 +133,7 @@ def suggestions_for(pair: Mapping[str, Any], a_chosen: bool) -> list[dict[str, A
 
 def record_for_pair(pair: Mapping[str, Any], split: str, *, suggestions: bool = True, salt: str = "") -> dict[str, Any]:
     """One Argilla record (as plain data: ``id``, ``fields``, ``metadata``, ``suggestions``) for a pair row."""
-    tools = tools_from_json(json.loads(pair["tools"]))
+    tools = row_tools(pair)
     chosen_text = pair["chosen"][-1]["content"] or ""
     rejected_text = pair["rejected"][-1]["content"] or ""
     a_chosen = a_is_chosen(pair["id"], salt)

@@ -16,14 +16,12 @@ from typing import Any
 
 import httpx
 
+from planforge.errors import ReviewError
+
 URL_ENV = "ARGILLA_API_URL"
 KEY_ENV = "ARGILLA_API_KEY"
 DEFAULT_WORKSPACE = "planforge"
 LOCAL_HINT = "start a local one with `bash scripts/argilla-local.sh start`"
-
-
-class ReviewError(RuntimeError):
-    """Anything that stops a review command; the message is one line, meant for the user."""
 
 
 @dataclass(frozen=True)

@@ -34,29 +34,18 @@ from planforge.curation_ui.argilla_settings import (
     missing_parts,
     to_canonical,
 )
-from planforge.curation_ui.connection import ReviewError, find_dataset, sdk_errors
-from planforge.curation_ui.corruptions import with_join
-from planforge.curation_ui.pairs import PAIR_FEATURES, make_dataset
-from planforge.curation_ui.verdicts import Verdict, judge, recipe_rules
-from planforge.generator.records import parse_row_plan
-from planforge.plan import PlanSyntaxError
+from planforge.curation_ui.connection import find_dataset, sdk_errors
+from planforge.dataset.disk import make_dataset
+from planforge.dataset.features import PAIR_FEATURES, REVIEWED_FEATURES
+from planforge.dataset.rows import parse_row_plan, row_tools
+from planforge.errors import PlanSyntaxError, ReviewError
+from planforge.pairs.corruptions import with_join
 from planforge.prompting import assistant_message
-from planforge.tools import ToolSet, tools_from_json
+from planforge.recipes.loader import recipe_rules
+from planforge.tools import ToolSet
+from planforge.validators import Verdict, judge
 
 VERDICTS = ("chosen", "rejected", "both", "neither")
-REVIEWED_FEATURES = datasets.Features(
-    {
-        **PAIR_FEATURES,
-        "verdict": datasets.Value("string"),
-        "annotators": datasets.Value("int32"),
-        "agreed": datasets.Value("int32"),
-        "agreed_by": datasets.List(datasets.Value("string")),
-        "error_kinds": datasets.List(datasets.Value("string")),
-        "corrected": datasets.Value("bool"),
-        "corrected_by": datasets.Value("string"),
-        "swapped": datasets.Value("bool"),
-    }
-)
 SPLIT_ORDER = ("train", "validation", "test")
 
 
@@ -142,7 +131,7 @@ def _verdict_columns(pair: dict[str, Any], tools: ToolSet, rules: Sequence[Any],
 
 def resolve(pair: Mapping[str, Any], split: str, judgements: Sequence[Judgement]) -> Resolution:
     """Majority verdict, agreeing annotators, checked corrections and the exported row (see the module doc)."""
-    tools = tools_from_json(json.loads(pair["tools"]))
+    tools = row_tools(pair)
     meta = pair.get("meta") or {}
     rules = recipe_rules(meta.get("recipe") or "")
     context = {"query": pair["query"], "now": meta.get("now") or ""}

@@ -15,7 +15,9 @@ from typing import Any
 import datasets
 
 from planforge.curation_ui.argilla_settings import build_settings, missing_parts, record_for_pair
-from planforge.curation_ui.connection import DEFAULT_WORKSPACE, ReviewError, find_workspace, sdk_errors
+from planforge.curation_ui.connection import DEFAULT_WORKSPACE, find_workspace, sdk_errors
+from planforge.dataset.disk import load_saved_dataset
+from planforge.errors import ReviewError
 
 BATCH = 250  # records per bulk upsert (the server takes up to 500)
 
@@ -38,12 +40,7 @@ class PushResult:
 
 def load_pairs(path: str) -> datasets.DatasetDict:
     """A pairs dataset saved by ``gen pairs`` (or any DatasetDict with its columns)."""
-    from planforge.saved import SavedDatasetError, load_saved_dataset
-
-    try:
-        loaded = load_saved_dataset(path, "pairs")
-    except SavedDatasetError as exc:
-        raise ReviewError(str(exc)) from None
+    loaded = load_saved_dataset(path, "pairs")
     needed = ("id", "query", "chosen", "rejected", "tools", "rejection_kind", "rejection_source")
     for split, rows in loaded.items():
         missing = [c for c in needed if c not in rows.column_names]

@@ -11,8 +11,9 @@ student's broken output still reaches the reviewer.
 
 from __future__ import annotations
 
-from planforge.generator.records import parse_row_plan
-from planforge.plan import JOIN, Plan, PlanSyntaxError, Step, format_value, named_arguments
+from planforge.dataset.rows import parse_row_plan
+from planforge.errors import PlanSyntaxError
+from planforge.plan import JOIN, Plan, Step, format_value, named_arguments
 from planforge.prompting import render_function
 from planforge.tools import ToolSet
 

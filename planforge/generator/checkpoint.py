@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from planforge.errors import CheckpointError
+
 CHECKPOINT_NAME = "checkpoint.jsonl"
 FSYNC_EVERY_SECONDS = 2.0
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be resumed (another run's, or not a checkpoint)."""
 
 
 @dataclass

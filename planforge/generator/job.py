@@ -1,170 +1,223 @@
-"""One ``gen run recipe`` job: choose the teacher, run, write the dataset and run.json.
+"""One ``gen run recipe`` job: settings in, a dataset and its ``run.json`` out.
 
-The CLI parses flags into :class:`TeacherOptions` and :class:`RunConfig` and calls :func:`run_job`."""
+The CLI turns its flags into :class:`JobSettings`, :func:`prepare_job` checks them and builds the teacher
+(every problem a one-line :class:`~planforge.errors.UserError` before anything runs), then either
+:func:`estimate` (``--dry-run``: the first prompt and the cost, nothing called) or :func:`run_job`."""
 
 from __future__ import annotations
 
 import asyncio
-import os
+import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from planforge import __version__
-from planforge.generator.cache import ResponseCache, default_cache_dir
-from planforge.generator.pricing import price_for
+from planforge.dataset.provenance import RunRecord
+from planforge.errors import ConfigError
+from planforge.generator.pricing import cost_usd, parse_price, price_for
 from planforge.generator.run import RunConfig, RunResult, RunStats, generate
+from planforge.generator.sampler import FunctionSampler
 from planforge.generator.teachers.base import Teacher
-from planforge.generator.writer import write_dataset, write_run_json
-from planforge.recipes.loader import Recipe
-from planforge.secrets import scrub_text, scrub_url
+from planforge.generator.writer import parse_splits, write_dataset
+from planforge.llms.endpoint import EndpointOptions
+from planforge.recipes.loader import Recipe, load_recipe
+from planforge.secrets import scrub_text
 
-
-class JobError(ValueError):
-    """A job that cannot start (no key for the endpoint, a bad flag...)."""
+DEFAULT_MODEL = "gpt-4o-mini"
+TEACHERS = ("auto", "openai", "template")
+#: the share of proposed examples a dry-run estimate assumes are accepted
+ASSUMED_ACCEPTANCE = 0.8
+#: completion tokens a dry-run estimate assumes per example
+ASSUMED_COMPLETION_TOKENS = 120
 
 
 @dataclass
 class TeacherOptions:
     kind: str = "auto"  # auto | openai | template
-    model: str | None = None
-    base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    concurrency: int = 32
-    requests_per_minute: float | None = None
-    tokens_per_minute: float | None = None
-    max_retries: int = 6
-    timeout: float = 120.0
-    cache_dir: Path | None = None
-    use_cache: bool = True
-
-    def resolved_base_url(self) -> str | None:
-        return self.base_url or os.environ.get("OPENAI_BASE_URL") or None
-
-    def api_key(self) -> str | None:
-        return os.environ.get(self.api_key_env) or None
+    endpoint: EndpointOptions = field(default_factory=EndpointOptions)
 
     def resolved_kind(self) -> str:
         """auto: openai when an endpoint or a key is configured, else the offline template teacher."""
         if self.kind != "auto":
             return self.kind
-        return "openai" if (self.resolved_base_url() or self.api_key()) else "template"
+        return "openai" if self.endpoint.configured() else "template"
 
 
-DEFAULT_MODEL = "gpt-4o-mini"
+@dataclass
+class JobSettings:
+    """What ``gen run recipe`` was asked, as given (checked by :func:`prepare_job`)."""
+
+    recipe: str
+    out: Path
+    num_examples: int = 1000
+    teacher: TeacherOptions = field(default_factory=TeacherOptions)
+    seed: int = 0
+    splits: str | None = None  # "validation=0.05,test=0.05"; default: the recipe's
+    price: str | None = None  # "PROMPT,COMPLETION" USD per 1M tokens; default: the price table
+    max_requests: int | None = None
+    max_cost: float | None = None
+    examples_per_request: int | None = None
+    near_duplicate_threshold: float = 0.85
+    resume: bool = False
+
+
+@dataclass
+class Job:
+    settings: JobSettings
+    recipe: Recipe
+    teacher: Teacher
+    config: RunConfig
+    splits: dict[str, float]
+
+    @property
+    def teacher_kind(self) -> str:
+        return self.settings.teacher.resolved_kind()
 
 
 def build_teacher(recipe: Recipe, options: TeacherOptions, seed: int) -> Teacher:
     kind = options.resolved_kind()
+    if kind not in TEACHERS or kind == "auto":
+        raise ConfigError(f"--teacher must be auto, openai or template, not {kind!r}")
     if kind == "template":
-        from planforge.generator.teachers.template import TemplateError, TemplateTeacher, load_templates
+        from planforge.generator.teachers.template import TemplateTeacher, load_templates
 
         if recipe.templates_path is None:
-            raise JobError(f"recipe {recipe.name!r} has no templates for the offline teacher; use --teacher openai")
-        try:
-            book = load_templates(recipe.templates_path, set(recipe.tools))
-            return TemplateTeacher(book, set(recipe.tools), recipe.sampling["max_targets"], seed)
-        except TemplateError as exc:
-            raise JobError(str(exc)) from None
-    if kind != "openai":
-        raise JobError(f"--teacher must be auto, openai or template, not {kind!r}")
-    from planforge.generator.teachers.openai_teacher import OpenAITeacher
+            raise ConfigError(f"recipe {recipe.name!r} has no templates for the offline teacher; use --teacher openai")
+        book = load_templates(recipe.templates_path, set(recipe.tools))
+        return TemplateTeacher(book, set(recipe.tools), recipe.sampling["max_targets"], seed)
+    from planforge.generator.teachers.llm import EXAMPLES_SCHEMA, LLMTeacher
+    from planforge.llms.endpoint import connect
 
-    base_url = options.resolved_base_url()
-    if base_url and scrub_url(base_url) != base_url:
-        raise JobError(f"the base URL {scrub_url(base_url)} carries credentials: put the key in {options.api_key_env}")
-    api_key = options.api_key()
-    if api_key is None and base_url is None:
-        raise JobError(f"no API key: set {options.api_key_env} (or --base-url for a local endpoint)")
-    cache = None
-    if options.use_cache:
-        cache = ResponseCache(options.cache_dir or default_cache_dir())
-    return OpenAITeacher(
-        recipe,
-        model=options.model or DEFAULT_MODEL,
-        base_url=base_url,
-        api_key=api_key or "",
-        concurrency=options.concurrency,
-        requests_per_minute=options.requests_per_minute,
-        tokens_per_minute=options.tokens_per_minute,
-        max_retries=options.max_retries,
-        timeout=options.timeout,
-        cache=cache,
+    model = options.endpoint.model or DEFAULT_MODEL
+    client = connect(options.endpoint, model, json_schema=EXAMPLES_SCHEMA, schema_name="examples")
+    return LLMTeacher(recipe, client)
+
+
+def prepare_job(settings: JobSettings) -> Job:
+    """Load the recipe, check every setting and build the teacher. Raises a one-line UserError."""
+    recipe = load_recipe(settings.recipe)
+    splits = parse_splits(settings.splits) if settings.splits else dict(recipe.splits)
+    override = parse_price(settings.price) if settings.price else None
+    teacher = build_teacher(recipe, settings.teacher, settings.seed)
+    concurrency = settings.teacher.endpoint.concurrency
+    config = RunConfig(
+        recipe=recipe,
+        out=settings.out,
+        num_examples=settings.num_examples,
+        seed=settings.seed,
+        max_requests=settings.max_requests,
+        max_cost=settings.max_cost,
+        near_duplicate_threshold=settings.near_duplicate_threshold,
+        examples_per_request=settings.examples_per_request,
+        resume=settings.resume,
+        window=max(2 * concurrency, 8),
+        price=override if override is not None else price_for(teacher.model, recipe.pricing),
     )
+    return Job(settings, recipe, teacher, config, splits)
 
 
-def resolve_price(recipe: Recipe, model: str, override: tuple[float, float] | None) -> tuple[float, float] | None:
-    return override if override is not None else price_for(model, recipe.pricing)
+@dataclass(frozen=True)
+class Estimate:
+    """What ``--dry-run`` prints: the first prompt and what the run would cost."""
+
+    prompt: str
+    requests: int
+    prompt_tokens: int  # per request
+    completion_tokens: int  # per request
+    cost_usd: float
+    priced: bool
 
 
-def run_job(
-    config: RunConfig,
-    teacher: Teacher,
-    splits: dict[str, float],
-    *,
-    base_url: str | None = None,
-    on_progress: Callable[[RunStats], None] | None = None,
-) -> tuple[RunResult, dict[str, Any]]:
-    """Run, then write the DatasetDict and run.json into ``config.out``. Returns the result and run.json."""
+def estimate(job: Job) -> Estimate:
+    """The first request's prompt and the cost of the run, assuming :data:`ASSUMED_ACCEPTANCE` of the proposed
+    examples are accepted and :data:`ASSUMED_COMPLETION_TOKENS` completion tokens per example. Calls nothing."""
+    config = job.config
+    sampler = FunctionSampler(config.recipe.tools, config.sampling(), config.seed, job.teacher.candidate_targets)
+    request = sampler.draw()
+    prompt = job.teacher.render(request)
+    per_request = request.num_examples
+    requests = math.ceil(config.num_examples / (per_request * ASSUMED_ACCEPTANCE))
+    prompt_tokens = len(prompt) // 4
+    completion_tokens = per_request * ASSUMED_COMPLETION_TOKENS
+    cost = cost_usd(config.price, prompt_tokens, completion_tokens) * requests
+    return Estimate(prompt, requests, prompt_tokens, completion_tokens, cost, config.price is not None)
+
+
+def run_job(job: Job, *, on_progress: Callable[[RunStats], None] | None = None) -> tuple[RunResult, RunRecord]:
+    """Run, then write the DatasetDict and run.json into the output folder. Returns the result and the record."""
+    config = job.config
     config.out.mkdir(parents=True, exist_ok=True)
 
     async def main() -> RunResult:
         try:
-            return await generate(config, teacher, on_progress=on_progress)
+            return await generate(config, job.teacher, on_progress=on_progress)
         finally:
-            await teacher.aclose()
-            cache = getattr(teacher, "cache", None)
-            if cache is not None:
-                cache.close()
+            await job.teacher.aclose()
 
     result = asyncio.run(main())
-    sizes = write_dataset(config.out, result.stats.accepted, splits, config.seed)
-    record = run_record(config, teacher, result, sizes, splits, base_url)
-    write_run_json(config.out, record)
+    sizes = write_dataset(config.out, result.stats.accepted, job.splits, config.seed)
+    record = run_record(job, result, sizes)
+    record.write(config.out)
     return result, record
 
 
-def run_record(
-    config: RunConfig,
-    teacher: Teacher,
-    result: RunResult,
-    sizes: dict[str, int],
-    splits: dict[str, float],
-    base_url: str | None,
-) -> dict[str, Any]:
+def run_record(job: Job, result: RunResult, sizes: dict[str, int]) -> RunRecord:
+    """The run's ``run.json``: every count, the teacher, the recipe and the settings that made the data."""
+    config, recipe, teacher = job.config, job.recipe, job.teacher
     stats = result.stats.to_dict()
-    recipe = config.recipe
-    return {
-        "planforge_version": __version__,
-        "requested": config.num_examples,
-        "responses": stats["responses"],
-        "parsed": stats["parsed"],
-        "valid": stats["valid"],
-        "accepted": stats["accepted"],
-        "rejected": stats["rejected"],
-        "duplicates": {"exact": stats["duplicates_exact"], "near": stats["duplicates_near"]},
-        "tokens": {"prompt": stats["prompt_tokens"], "completion": stats["completion_tokens"]},
-        "cost_usd": stats["cost_usd"],
-        "wall_seconds": round(result.wall_seconds, 3),
-        "teacher": teacher.name,
-        "model": teacher.model,
-        "base_url": scrub_url(base_url) if base_url else None,
-        "recipe": {
-            "name": recipe.name,
-            "version": recipe.version,
-            "hash": recipe.content_hash,
-            "path": str(recipe.path),
+    return RunRecord(
+        planforge_version=__version__,
+        requested=config.num_examples,
+        proposed=stats["proposed"],
+        responses=stats["responses"],
+        parsed=stats["parsed"],
+        valid=stats["valid"],
+        accepted=stats["accepted"],
+        teacher_requests=stats["requests"],
+        failed_requests=stats["failed_requests"],
+        surplus=stats["surplus"],
+        rejected=stats["rejected"],
+        duplicates={"exact": stats["duplicates_exact"], "near": stats["duplicates_near"]},
+        prompt_tokens=stats["prompt_tokens"],
+        completion_tokens=stats["completion_tokens"],
+        cost_usd=stats["cost_usd"],
+        wall_seconds=round(result.wall_seconds, 3),
+        teacher=teacher.name,
+        model=teacher.model,
+        base_url=teacher.endpoint,
+        recipe={"name": recipe.name, "version": recipe.version, "hash": recipe.content_hash, "path": str(recipe.path)},
+        seed=config.seed,
+        splits=sizes,
+        split_settings=job.splits,
+        sampling=config.sampling(),
+        validators={
+            "checks": list(VALIDATOR_FAMILIES),
+            "rules": [r.name for r in recipe.rules],
+            "require_join": recipe.require_join,
         },
-        "seed": config.seed,
-        "splits": sizes,
-        "split_settings": splits,
-        "near_duplicate_threshold": config.near_duplicate_threshold,
-        "price_per_mtok": list(config.price) if config.price else None,
-        "stop_reason": result.stop_reason,
-        "resumed": result.resumed,
-        "teacher_calls": result.teacher_calls,
-        "stats": stats,
-        "argv": [scrub_text(a) for a in sys.argv],
-    }
+        near_duplicate_threshold=config.near_duplicate_threshold,
+        price_per_mtok=list(config.price) if config.price else None,
+        stop_reason=result.stop_reason,
+        resumed=result.resumed,
+        teacher_calls=result.teacher_calls,
+        stats=stats,
+        argv=[scrub_text(a) for a in sys.argv],
+        extra={"client": teacher.stats.to_dict()} if teacher.stats is not None else {},
+    )
+
+
+#: what every plan is checked for before the recipe's rules (see planforge.validators)
+VALIDATOR_FAMILIES = (
+    "syntax",
+    "empty_plan",
+    "unknown_function",
+    "arguments",
+    "references",
+    "cycle",
+    "reference_types",
+    "join",
+)
+
+__all__ = ["Job", "JobSettings", "TeacherOptions", "estimate", "prepare_job", "run_job"]

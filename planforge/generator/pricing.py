@@ -33,3 +33,14 @@ def cost_usd(price: tuple[float, float] | None, prompt_tokens: int, completion_t
     if price is None:
         return 0.0
     return (prompt_tokens * price[0] + completion_tokens * price[1]) / 1_000_000
+
+
+def parse_price(text: str) -> tuple[float, float]:
+    """``"2.5,10"`` -> (prompt, completion) USD per 1M tokens."""
+    from planforge.errors import ConfigError
+
+    try:
+        prompt, completion = (float(x) for x in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--price must be PROMPT,COMPLETION in USD per 1M tokens, not {text!r}") from None
+    return prompt, completion

@@ -8,12 +8,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from planforge.errors import ReplyFormatError
+
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.S)
 MAX_REPLY_CHARS = 2_000_000
-
-
-class ReplyFormatError(ValueError):
-    """The reply is not the JSON the teacher was asked for."""
 
 
 @dataclass(frozen=True)

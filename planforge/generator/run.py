@@ -17,23 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from planforge.dataset.rows import Example
+from planforge.errors import ReplyFormatError, RunAborted
 from planforge.generator.checkpoint import Checkpoint
 from planforge.generator.dedup import Deduplicator
 from planforge.generator.pricing import cost_usd
-from planforge.generator.records import Example
-from planforge.generator.replies import ReplyFormatError, parse_reply
+from planforge.generator.replies import parse_reply
 from planforge.generator.sampler import FunctionSampler
 from planforge.generator.teachers.base import Teacher, TeacherError, TeacherReply, TeacherRequest
-from planforge.plan import PlanSyntaxError, parse_plan
 from planforge.recipes.loader import Recipe
-from planforge.validators import validate
+from planforge.validators import judge
 
 MAX_CONSECUTIVE_FAILURES = 20
-
-
-class RunAborted(RuntimeError):
-    """The run cannot go on (bad key, unreachable endpoint...). Finished requests stay in the checkpoint."""
-
 
 @dataclass
 class RunConfig:
@@ -144,21 +139,19 @@ class _Acceptor:
             if proposal.problem is not None:
                 rejected["syntax"] += 1
                 continue
-            try:
-                plan = parse_plan(proposal.plan, "auto", tools.param_order)
-            except PlanSyntaxError:
+            verdict = judge(
+                proposal.plan,
+                tools,
+                rules=self.rules,
+                context={"query": proposal.query, "now": request.now},
+                require_join=recipe.require_join,
+            )
+            if verdict.plan is None:
                 rejected["syntax"] += 1
                 continue
             counters["parsed"] += 1
-            errors = validate(
-                plan,
-                tools,
-                require_join=recipe.require_join,
-                rules=self.rules,
-                context={"query": proposal.query, "now": request.now},
-            )
-            if errors:
-                rejected.update({e.code.value for e in errors})
+            if verdict.errors:
+                rejected.update(set(verdict.codes))
                 continue
             counters["valid"] += 1
             duplicate = self.dedup.check(proposal.query)
@@ -172,7 +165,7 @@ class _Acceptor:
             counters["accepted"] += 1
             example = Example(
                 query=proposal.query,
-                plan=plan.bind(tools.param_order),
+                plan=verdict.plan,
                 tools=tools,
                 now=request.now,
                 teacher=self.teacher.name,
@@ -201,9 +194,7 @@ async def generate(
     started = time.monotonic()
     stats = RunStats()
     dedup = Deduplicator(config.near_duplicate_threshold)
-    sampler = FunctionSampler(
-        config.recipe.tools, config.sampling(), config.seed, getattr(teacher, "candidate_targets", None)
-    )
+    sampler = FunctionSampler(config.recipe.tools, config.sampling(), config.seed, teacher.candidate_targets)
     checkpoint = Checkpoint.in_dir(config.out)
     header = {
         "config_hash": config_hash(config, teacher),
@@ -278,4 +269,5 @@ async def generate(
         if in_flight:
             await asyncio.gather(*(t for _, t in in_flight.values()), return_exceptions=True)
         checkpoint.close()
-    return RunResult(stats, stop_reason, time.monotonic() - started, resumed, getattr(teacher, "calls", 0))
+    calls = teacher.stats.calls if teacher.stats is not None else 0
+    return RunResult(stats, stop_reason, time.monotonic() - started, resumed, calls)

@@ -11,14 +11,14 @@ import random
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import datasets
 import pyarrow as pa
 
+from planforge.dataset.disk import quiet_datasets
+from planforge.dataset.features import PLAN_FEATURES
+from planforge.errors import ConfigError
 from planforge.generator.checkpoint import Checkpoint
-from planforge.generator.records import FEATURES
-from planforge.quiet import quiet_datasets
 
 SPLIT_NAMES = ("train", "validation", "test")
 BATCH_ROWS = 1000
@@ -31,13 +31,13 @@ def parse_splits(text: str) -> dict[str, float]:
         name, _, value = part.partition("=")
         name = name.strip()
         if name not in ("validation", "test"):
-            raise ValueError(f"--splits: unknown split {name!r} (give validation=… and test=…; train gets the rest)")
+            raise ConfigError(f"--splits: unknown split {name!r} (give validation=… and test=…; train gets the rest)")
         try:
             out[name] = float(value)
         except ValueError:
-            raise ValueError(f"--splits: {part!r} is not NAME=NUMBER") from None
+            raise ConfigError(f"--splits: {part!r} is not NAME=NUMBER") from None
         if out[name] < 0:
-            raise ValueError(f"--splits: {name} must not be negative")
+            raise ConfigError(f"--splits: {name} must not be negative")
     return out
 
 
@@ -76,7 +76,7 @@ def write_dataset(out: Path, total: int, splits: Mapping[str, float], seed: int)
     staging = out / ".arrow-staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    schema = FEATURES.arrow_schema
+    schema = PLAN_FEATURES.arrow_schema
     parts = {}
     with checkpoint.path.open("rb") as handle:
         for name, indices in assignment.items():
@@ -89,7 +89,7 @@ def write_dataset(out: Path, total: int, splits: Mapping[str, float], seed: int)
                         rows.append(json.loads(handle.readline())["row"])
                     stream.write_batch(pa.RecordBatch.from_pylist(rows, schema=schema))
             parts[name] = datasets.Dataset.from_file(
-                str(path), info=datasets.DatasetInfo(features=FEATURES), split=name
+                str(path), info=datasets.DatasetInfo(features=PLAN_FEATURES), split=name
             )
     for name in SPLIT_NAMES:
         shutil.rmtree(out / name, ignore_errors=True)
@@ -99,11 +99,3 @@ def write_dataset(out: Path, total: int, splits: Mapping[str, float], seed: int)
     del parts
     shutil.rmtree(staging, ignore_errors=True)
     return sizes
-
-
-def write_run_json(out: Path, record: dict[str, Any]) -> Path:
-    path = out / "run.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
-    tmp.replace(path)
-    return path

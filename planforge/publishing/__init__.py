@@ -17,9 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from planforge.errors import DatasetError, PublishError
 from planforge.publishing.card import HUB_LICENSES, CardOptions
-from planforge.publishing.hub import Bundle, PublishError, RetryPolicy, UploadReport
-from planforge.publishing.source import SourceError, load_source
+from planforge.publishing.hub import Bundle, RetryPolicy, UploadReport
+from planforge.publishing.source import load_source
 from planforge.secrets import REDACTED, Scrubber
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "PublishResult",
     "RetryPolicy",
     "Scrubber",
-    "SourceError",
     "UploadReport",
     "publish_dataset",
     "write_report",
@@ -73,8 +73,8 @@ def publish_dataset(
     """Publish the dataset in ``path`` to ``repo_id`` (or, with ``dry_run``, write what would be uploaded
     to that folder). ``license`` and ``language`` default to the recipe's (then apache-2.0 and en).
     Raises :class:`PublishError` with a one-line, scrubbed message."""
+    from planforge.dataset.disk import quiet_datasets
     from planforge.publishing.hub import hub_token, prepare_bundle, upload_bundle, write_dry_run
-    from planforge.quiet import quiet_datasets
 
     check_repo_id(repo_id)
     if license is not None:
@@ -87,7 +87,7 @@ def publish_dataset(
     scrubber = Scrubber.from_env(extra=[token])
     try:
         source = load_source(path)
-    except SourceError as exc:
+    except DatasetError as exc:
         raise PublishError(scrubber.text(str(exc))) from None
     recipe = source.recipe_meta
     if license is None and isinstance(recipe.get("license"), str):
@@ -113,7 +113,7 @@ def publish_dataset(
 
 def write_report(path: str | Path, out: str | Path | None = None, *, samples: int = 4) -> tuple[Path, int]:
     """Write the HTML report of the dataset in ``path`` (default ``path/report.html``); returns the file
-    and its size. ``samples``: how many plan DAGs to draw. Raises :class:`SourceError`."""
+    and its size. ``samples``: how many plan DAGs to draw. Raises :class:`~planforge.errors.DatasetError`."""
     from planforge.publishing.report import report_to_file
 
     source = load_source(path)

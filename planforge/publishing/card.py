@@ -18,8 +18,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from planforge.publishing.source import PAIRS, REVIEWED_PAIRS, SFT
-from planforge.publishing.stats import DatasetStats, RunSummary, distribution_summary, size_category
+from planforge.console import first_line
+from planforge.dataset.features import PAIRS, PLANS, REVIEWED_PAIRS
+from planforge.dataset.provenance import RunRecord
+from planforge.publishing.stats import DatasetStats, distribution_summary, size_category
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -106,7 +108,7 @@ CITATIONS = {
 }
 
 COLUMN_DOCS = {
-    SFT: {
+    PLANS: {
         "id": "stable example id (hash of recipe, request and plan)",
         "query": "the user request",
         "tools": "the functions offered with this request (targets and distractors), a JSON list",
@@ -162,7 +164,7 @@ class CardInputs:
 
     kind: str
     stats: DatasetStats
-    run: RunSummary
+    run: RunRecord
     columns: Sequence[str]
     examples: Sequence[Mapping[str, Any]] = ()
     provenance_files: Sequence[str] = ()
@@ -181,7 +183,7 @@ def default_pretty_name(inputs: CardInputs, opts: CardOptions) -> str:
         return opts.pretty_name
     name = inputs.run.recipe.get("name") if isinstance(inputs.run.recipe.get("name"), str) else None
     base = name or opts.repo_id.split("/")[-1]
-    suffix = "preference pairs" if inputs.kind != SFT else "function-calling plans"
+    suffix = "preference pairs" if inputs.kind != PLANS else "function-calling plans"
     return f"{base.replace('_', ' ').replace('-', ' ')} {suffix}"
 
 
@@ -283,7 +285,7 @@ def reproduce_commands(inputs: CardInputs, opts: CardOptions) -> tuple[list[str]
     publish = shlex.join(["gen", "publish", opts.source_dir, "--repo-id", opts.repo_id])
     if run.command:
         return [shlex.join(run.command), publish], False
-    if inputs.kind == SFT and run.recipe.get("name"):
+    if inputs.kind == PLANS and run.recipe.get("name"):
         cmd = ["gen", "run", "recipe", str(run.recipe["name"]), "--out", opts.source_dir]
         if run.requested is not None:
             cmd += ["-n", str(run.requested)]
@@ -298,7 +300,7 @@ def _summary_sentence(inputs: CardInputs, opts: CardOptions) -> str:
     n_funcs = len(stats.function_plans)
     teacher = " / ".join(x for x in (inputs.run.teacher, inputs.run.model) if x)
     by = f", written by a teacher LLM ({teacher})" if teacher else ", written by a teacher LLM"
-    if inputs.kind == SFT:
+    if inputs.kind == PLANS:
         return (
             f"{stats.total:,} synthetic function-calling examples{by} and kept only when every validator passed. "
             f"Each row pairs a user request with a plan in the LLMCompiler style: numbered calls to {n_funcs} "
@@ -400,7 +402,7 @@ def _how_it_was_made(inputs: CardInputs) -> list[str]:
     out += [f"- {fact}" for fact in facts]
     if facts:
         out.append("")
-    if not run.known and inputs.kind == SFT:
+    if not run.known and inputs.kind == PLANS:
         out += ["No `run.json` was found beside the data, so generation statistics are unknown.", ""]
 
     out += [
@@ -454,7 +456,7 @@ def _how_it_was_made(inputs: CardInputs) -> list[str]:
         cost.append(f"{run.wall_seconds:,.0f} s wall time")
     if cost:
         out += ["**Cost:** " + "; ".join(cost) + ".", ""]
-    if inputs.kind != SFT:
+    if inputs.kind != PLANS:
         out += _pairs_provenance(inputs)
         if stats.rejection_sources:
             rows = [(k, _int(n)) for k, n in stats.rejection_sources.most_common()]
@@ -529,7 +531,7 @@ def _structure(inputs: CardInputs) -> list[str]:
     out = ["## Dataset structure", ""]
     rows = [(split, _int(n)) for split, n in stats.split_sizes.items()] + [("**total**", _int(stats.total))]
     out += [_table(["split", "rows"], rows), ""]
-    docs = COLUMN_DOCS[SFT if inputs.kind == SFT else PAIRS]
+    docs = COLUMN_DOCS[PLANS if inputs.kind == PLANS else PAIRS]
     out += [_table(["column", "content"], [(f"`{c}`", docs.get(c, "")) for c in inputs.columns], "ll"), ""]
     return out
 
@@ -568,7 +570,7 @@ def _examples(inputs: CardInputs) -> list[str]:
         return []
     out = ["## Examples", ""]
     for i, row in enumerate(inputs.examples, start=1):
-        if inputs.kind == SFT:
+        if inputs.kind == PLANS:
             out += [f"**Example {i}.** {_md(row.get('query', ''))}", ""]
             out += [_fence(str(row.get("plan_text", "")))]
             targets = row.get("target_tools") or []
@@ -597,7 +599,7 @@ def _examples(inputs: CardInputs) -> list[str]:
 
 
 def _uses_and_limits(inputs: CardInputs, opts: CardOptions) -> list[str]:
-    pairs = inputs.kind != SFT
+    pairs = inputs.kind != PLANS
     uses = [
         "## Intended uses",
         "",
@@ -628,7 +630,7 @@ def _uses_and_limits(inputs: CardInputs, opts: CardOptions) -> list[str]:
 
 
 def _citations(inputs: CardInputs) -> list[str]:
-    keys = ["llmcompiler", "tinyagent", "gorilla"] + (["dpo"] if inputs.kind != SFT else [])
+    keys = ["llmcompiler", "tinyagent", "gorilla"] + (["dpo"] if inputs.kind != PLANS else [])
     out = ["## Citation", "", "This dataset builds on:", ""]
     for key in keys:
         out += [_fence(CITATIONS[key], "bibtex"), ""]
@@ -696,10 +698,6 @@ def _datasets_vocabularies() -> dict[str, frozenset[str]]:
     }
 
 
-def _first_line(exc: BaseException) -> str:
-    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-
-
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -754,7 +752,7 @@ def validate_card(card: DatasetCard | str, splits: Sequence[str] | None = None) 
     try:
         configs = MetadataConfigs.from_dataset_card_data(parsed.data)
     except Exception as exc:  # noqa: BLE001 - datasets raises ValueError/TypeError for bad configs
-        problems.append(f"configs: {_first_line(exc)}")
+        problems.append(f"configs: {first_line(exc)}")
     else:
         if not configs:
             problems.append("configs is missing")
@@ -774,7 +772,7 @@ def validate_card(card: DatasetCard | str, splits: Sequence[str] | None = None) 
         try:
             infos = DatasetInfosDict.from_dataset_card_data(parsed.data)
         except Exception as exc:  # noqa: BLE001
-            problems.append(f"dataset_info: {_first_line(exc)}")
+            problems.append(f"dataset_info: {first_line(exc)}")
         else:
             for name, info in infos.items():
                 if splits is not None and info.splits is not None and sorted(info.splits) != sorted(splits):

@@ -20,9 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from planforge.dataset.features import PLANS
+from planforge.dataset.provenance import RunRecord
+from planforge.errors import PublishError
 from planforge.publishing.card import CardInputs, CardOptions, card_body, card_metadata, render_card, validate_card
 from planforge.publishing.source import Source
-from planforge.publishing.stats import compute_stats, summarize_run
+from planforge.publishing.stats import compute_stats
 from planforge.secrets import Scrubber
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,16 +36,6 @@ PROVENANCE = "provenance"
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 EventHook = Callable[[str], None]
-
-
-class PublishError(Exception):
-    """A publish that cannot go on; the message is one line, safe to print (scrubbed).
-
-    ``exit_code``: 2 for unusable input or settings (nothing was uploaded), 1 for an upload that failed."""
-
-    def __init__(self, message: str, exit_code: int = 2):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 @dataclass(frozen=True)
@@ -144,7 +137,7 @@ def pick_examples(split: Iterable[Mapping[str, Any]], kind: str, n: int = 3, sca
     for i, row in enumerate(split):
         if i >= scan or len(chosen) >= n:
             break
-        key = tuple(row.get("target_tools") or ()) if kind == "sft" else (row.get("rejection_kind"),)
+        key = tuple(row.get("target_tools") or ()) if kind == PLANS else (row.get("rejection_kind"),)
         (fallback if key in seen else chosen).append(dict(row))
         seen.add(key)
     return (chosen + fallback)[:n]
@@ -155,7 +148,7 @@ def prepare_bundle(source: Source, opts: CardOptions, scrubber: Scrubber, *, exa
     would not pass the Hub's metadata validation or a secret survived scrubbing."""
     splits, scrubbed_rows = scrub_splits(source.splits, scrubber)
     run = scrubber.obj(source.run)
-    summary = summarize_run(run)
+    summary = RunRecord.from_dict(run)
     stats = compute_stats(splits, source.kind, {name: len(s) for name, s in splits.items()})
 
     provenance: dict[str, bytes] = {}

@@ -17,21 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from planforge.dataset.features import PLANS
+from planforge.dataset.provenance import RunRecord
+from planforge.dataset.rows import ToolCache, iter_rows, message_plan
 from planforge.plan import Plan
-from planforge.publishing.source import SFT, Source
+from planforge.publishing.source import Source
 from planforge.publishing.stats import (
     DatasetStats,
-    RunSummary,
-    ToolCache,
     compute_stats,
     cooccurrence_matrix,
     dag_levels,
     distribution_summary,
-    iter_rows,
-    message_plan,
     plan_levels,
-    row_plan_sft,
-    summarize_run,
+    row_plan_or_none,
 )
 from planforge.secrets import Scrubber
 from planforge.validators import plan_graph
@@ -180,7 +178,7 @@ def funnel_chart(funnel: Sequence[tuple[str, int]], title: str):
     return fig
 
 
-def tokens_chart(summary: RunSummary, title: str):
+def tokens_chart(summary: RunRecord, title: str):
     labels, values = [], []
     if summary.prompt_tokens is not None:
         labels.append("prompt tokens")
@@ -294,7 +292,7 @@ def pick_sample_plans(
     seen = 0
     columns = (
         ("id", "query", "plan")
-        if source.kind == SFT
+        if source.kind == PLANS
         else ("id", "query", "prompt", "chosen", "tools", "rejection_kind")
     )
     for split_name, split in source.splits.items():
@@ -302,12 +300,12 @@ def pick_sample_plans(
             if seen >= scan:
                 break
             seen += 1
-            if source.kind == SFT:
-                plan = row_plan_sft(row)
+            if source.kind == PLANS:
+                plan = row_plan_or_none(row)
                 title = str(row.get("query", ""))
                 extra = ""
             else:
-                plan = message_plan(row.get("chosen"), tool_cache.get(row.get("tools")))
+                plan = message_plan(row.get("chosen"), tool_cache.find(row.get("tools")))
                 prompt = row.get("prompt") or []
                 title = row.get("query") if isinstance(row.get("query"), str) else None
                 title = title or next(
@@ -349,7 +347,7 @@ class Chart:
     wide: bool = False
 
 
-def build_charts(stats: DatasetStats, summary: RunSummary, samples: Sequence[SamplePlan]) -> list[Chart]:
+def build_charts(stats: DatasetStats, summary: RunRecord, samples: Sequence[SamplePlan]) -> list[Chart]:
     charts: list[Chart] = []
     if summary.funnel:
         charts.append(
@@ -507,7 +505,7 @@ def _summary_caption(counter: Counter[int], unit: str) -> str:
     return f"{s['min']:.0f}–{s['max']:.0f} {unit}, mean {s['mean']:.2f}, median {s['median']:.0f}."
 
 
-def _cost_caption(summary: RunSummary) -> str:
+def _cost_caption(summary: RunRecord) -> str:
     parts = []
     if summary.cost_usd is not None:
         parts.append(f"cost ${summary.cost_usd:,.4f}")
@@ -518,7 +516,7 @@ def _cost_caption(summary: RunSummary) -> str:
     return ("; ".join(parts) + ".") if parts else ""
 
 
-def _tiles(stats: DatasetStats, summary: RunSummary, review: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+def _tiles(stats: DatasetStats, summary: RunRecord, review: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
     tiles = [("rows", f"{stats.total:,}"), ("splits", " / ".join(f"{k} {v:,}" for k, v in stats.split_sizes.items()))]
     if stats.function_plans:
         tiles.append(("functions used", f"{len(stats.function_plans):,}"))
@@ -617,7 +615,7 @@ def render_html(
     return "\n".join(parts)
 
 
-def _facts(summary: RunSummary) -> list[tuple[str, str]]:
+def _facts(summary: RunRecord) -> list[tuple[str, str]]:
     facts = []
     recipe = summary.recipe
     if recipe:
@@ -639,16 +637,16 @@ def build_report(source: Source, *, scrubber: Scrubber | None = None, samples: i
     """The whole page for a loaded dataset folder (every text shown is scrubbed)."""
     scrubber = scrubber or Scrubber.from_env()
     stats = compute_stats(source.splits, source.kind, source.split_sizes)
-    summary = summarize_run(scrubber.obj(source.run))
+    summary = RunRecord.from_dict(scrubber.obj(source.run))
     sample_plans = pick_sample_plans(source, samples, scrubber=scrubber)
     charts = build_charts(stats, summary, sample_plans)
-    kind = {"sft": "function-calling plans", "pairs": "preference pairs", "reviewed_pairs": "reviewed preference pairs"}
+    kind = {PLANS: "function-calling plans", "pairs": "preference pairs", "reviewed_pairs": "reviewed preference pairs"}
     name = summary.recipe.get("name") or source.path.name
     title = f"{name}: {kind.get(source.kind, source.kind)}"
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     subtitle = scrubber.text(f"{source.path} · generated {generated}")
     notes = list(source.notes)
-    if source.kind == SFT and not summary.known:
+    if source.kind == PLANS and not summary.known:
         notes.append("No generation statistics (run.json) were found: only the data's own statistics are shown.")
     if stats.unparsable:
         notes.append(f"{stats.unparsable:,} rows have a plan that could not be read; they are left out of the charts.")

@@ -15,27 +15,20 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from planforge.dataset.features import PAIRS, PLANS, REVIEWED_PAIRS, kind_of
+from planforge.errors import DatasetError
+
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
 
-SFT = "sft"
-PAIRS = "pairs"
-REVIEWED_PAIRS = "reviewed_pairs"
 
 # Statistics files other commands write beside their dataset: published as provenance, read by the card.
 SIDECARS = ("run.json", "pairs.json", "review_report.json")
 
-SFT_COLUMNS = frozenset({"id", "query", "tools", "plan", "plan_text", "messages", "target_tools", "meta"})
-PAIR_COLUMNS = frozenset({"prompt", "chosen", "rejected"})
-REVIEW_COLUMNS = frozenset({"verdict", "agreement"})
 
 _SPLIT_ORDER = ("train", "validation", "test")
 _SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", ".venv", "node_modules"}
 MAX_PROVENANCE_FILE = 5 * 1024 * 1024
-
-
-class SourceError(ValueError):
-    """The folder holds no dataset planforge can publish or report on; the message says why."""
 
 
 @dataclass
@@ -73,17 +66,16 @@ class Source:
 
 
 def detect_kind(columns: Iterable[str]) -> str:
-    """``sft`` (request -> plan rows), ``pairs`` (preference pairs), ``reviewed_pairs`` (pairs with human
-    verdicts); raises :class:`SourceError` for anything else."""
-    cols = set(columns)
-    if cols >= PAIR_COLUMNS:
-        return REVIEWED_PAIRS if REVIEW_COLUMNS & cols else PAIRS
-    if {"query", "plan"} <= cols or {"messages", "plan"} <= cols:
-        return SFT
-    raise SourceError(
-        f"unknown dataset columns {sorted(cols)}: expected a `gen run` dataset (query, plan, ...) "
-        "or preference pairs (prompt, chosen, rejected, ...)"
-    )
+    """The dataset's kind (:data:`~planforge.dataset.PLANS`, ``PAIRS``, ``REVIEWED_PAIRS``); a one-line
+    :class:`DatasetError` for anything else."""
+    cols = list(columns)
+    kind = kind_of(cols)
+    if kind is None:
+        raise DatasetError(
+            f"unknown dataset columns {sorted(cols)}: expected a `gen run` dataset (query, plan, ...) "
+            "or preference pairs (prompt, chosen, rejected, ...)"
+        )
+    return kind
 
 
 def order_splits(names: Iterable[str]) -> list[str]:
@@ -93,26 +85,26 @@ def order_splits(names: Iterable[str]) -> list[str]:
 
 
 def load_source(path: str | Path) -> Source:
-    """Load a dataset folder. Raises :class:`SourceError` with a one-line reason."""
+    """Load a dataset folder. Raises :class:`DatasetError` with a one-line reason."""
     import datasets
 
     root = Path(path)
     if not root.exists():
-        raise SourceError(f"{root}: no such folder")
+        raise DatasetError(f"{root}: no such folder")
     if not root.is_dir():
-        raise SourceError(f"{root}: not a folder (expected the output folder of `gen run` or `gen pairs`)")
+        raise DatasetError(f"{root}: not a folder (expected the output folder of `gen run` or `gen pairs`)")
     notes: list[str] = []
     data_dir = _find_saved_dataset(root)
     if data_dir is not None:
         try:
             loaded = datasets.load_from_disk(str(data_dir))
         except (FileNotFoundError, ValueError, OSError) as exc:
-            raise SourceError(f"{data_dir}: cannot load the saved dataset ({exc})") from None
+            raise DatasetError(f"{data_dir}: cannot load the saved dataset ({exc})") from None
         splits = loaded if isinstance(loaded, datasets.DatasetDict) else datasets.DatasetDict({"train": loaded})
     else:
         splits = _load_data_files(root)
     if not splits or all(len(s) == 0 for s in splits.values()):
-        raise SourceError(f"{root}: the dataset has no rows")
+        raise DatasetError(f"{root}: the dataset has no rows")
     splits = datasets.DatasetDict({name: splits[name] for name in order_splits(splits)})
     kind = detect_kind(next(iter(splits.values())).column_names)
 
@@ -125,7 +117,7 @@ def load_source(path: str | Path) -> Source:
                 run_path = candidate if name == "run.json" else run_path
                 break
     run = sidecars.pop("run.json", {})
-    if run_path is None and kind == SFT:
+    if run_path is None and kind == PLANS:
         notes.append("no run.json: the card and report show only what the data itself says")
     folder, recipe_files = find_recipe(root, run)
     recipe_meta = read_recipe_meta(recipe_files)
@@ -161,9 +153,9 @@ def _read_json_object(path: Path) -> dict[str, Any]:
     try:
         decoded = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path}: not valid JSON ({exc})") from None
+        raise DatasetError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(decoded, dict):
-        raise SourceError(f"{path}: expected a JSON object")
+        raise DatasetError(f"{path}: expected a JSON object")
     return decoded
 
 
@@ -197,8 +189,8 @@ def _load_data_files(root: Path) -> datasets.DatasetDict:
         try:
             return datasets.load_dataset(builder, data_files=by_split)
         except Exception as exc:  # noqa: BLE001 - any reader error is unusable input
-            raise SourceError(f"{root}: cannot read the {ext} files ({str(exc).splitlines()[0]})") from None
-    raise SourceError(f"{root}: no dataset found (expected a folder written by save_to_disk, or parquet/jsonl files)")
+            raise DatasetError(f"{root}: cannot read the {ext} files ({str(exc).splitlines()[0]})") from None
+    raise DatasetError(f"{root}: no dataset found (expected a folder written by save_to_disk, or parquet/jsonl files)")
 
 
 def find_recipe(root: Path, run: dict[str, Any]) -> tuple[Path | None, dict[str, Path]]:

@@ -1,7 +1,7 @@
-"""The numbers behind the dataset card and the report: pure functions over rows and ``run.json``.
+"""The numbers behind the dataset card and the report: pure functions over rows.
 
-Rows are plain dicts (as ``datasets`` yields them); nothing here does I/O.
-"""
+Rows are plain dicts (as ``datasets`` yields them); nothing here does I/O. What ``run.json`` says is read by
+:class:`planforge.dataset.RunRecord`."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from typing import Any
 
 import networkx as nx
 
-from planforge.plan import Plan, PlanSyntaxError, parse_calls, parse_plan
-from planforge.tools import ToolSet, ToolSpecError, tools_from_json
+from planforge.dataset.features import PLANS
+from planforge.dataset.rows import ToolCache, iter_rows, message_plan, row_plan
+from planforge.plan import Plan
 from planforge.validators import plan_graph
 
 SIZE_CATEGORIES = (
@@ -72,53 +73,18 @@ def plan_levels(plan: Plan) -> dict[int, int]:
     return levels
 
 
-def row_plan_sft(row: Mapping[str, Any]) -> Plan | None:
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def row_plan_or_none(row: Mapping[str, Any]) -> Plan | None:
+    """A plans row's reference plan, or None when it cannot be read (a summary skips it)."""
     try:
-        return parse_calls(json.loads(row["plan"]))
-    except (KeyError, TypeError, ValueError, PlanSyntaxError):
+        return row_plan(row)
+    except (KeyError, TypeError, ValueError, RecursionError):
         return None
-
-
-class ToolCache:
-    def __init__(self) -> None:
-        self._cache: dict[str, ToolSet | None] = {}
-
-    def get(self, raw: Any) -> ToolSet | None:
-        if not isinstance(raw, str):
-            return None
-        if raw not in self._cache:
-            try:
-                self._cache[raw] = tools_from_json(json.loads(raw))
-            except (ValueError, ToolSpecError):
-                self._cache[raw] = None
-        return self._cache[raw]
-
-
-def message_plan(messages: Any, tools: ToolSet | None) -> Plan | None:
-    """The plan in an assistant turn (``[{"role": "assistant", "content": ..., "tool_calls": ...}]``):
-    its LLMCompiler/JSON content, else its ``tool_calls``."""
-    if isinstance(messages, Mapping):
-        messages = [messages]
-    if not isinstance(messages, list) or not messages:
-        return None
-    message = messages[-1]
-    if not isinstance(message, Mapping):
-        return None
-    order = tools.param_order if tools is not None else None
-    content = message.get("content")
-    if isinstance(content, str) and content.strip():
-        try:
-            plan = parse_plan(content, param_order=order)
-            return plan.bind(order) if order else plan
-        except PlanSyntaxError:
-            pass
-    calls = message.get("tool_calls")
-    if isinstance(calls, list) and calls:
-        try:
-            return parse_calls(calls)
-        except PlanSyntaxError:
-            return None
-    return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -189,19 +155,6 @@ PAIR_STATS_COLUMNS = (
 )
 
 
-def iter_rows(rows: Iterable[Mapping[str, Any]], columns: Iterable[str] = ()) -> Iterable[Mapping[str, Any]]:
-    """Rows as dicts; a ``datasets.Dataset`` is read 1,000 rows at a time, only ``columns`` (when given)."""
-    column_names = getattr(rows, "column_names", None)
-    if column_names is None or not hasattr(rows, "iter"):
-        yield from rows
-        return
-    wanted = [c for c in columns if c in column_names] or list(column_names)
-    for batch in rows.select_columns(wanted).iter(batch_size=1000):  # type: ignore[attr-defined]
-        n = len(next(iter(batch.values())))
-        for i in range(n):
-            yield {c: batch[c][i] for c in wanted}
-
-
 def compute_stats(
     splits: Mapping[str, Iterable[Mapping[str, Any]]], kind: str, split_sizes: dict[str, int]
 ) -> DatasetStats:
@@ -209,7 +162,7 @@ def compute_stats(
     batches of the columns used)."""
     stats = DatasetStats(kind, dict(split_sizes))
     tool_cache = ToolCache()
-    pairs = kind != "sft"
+    pairs = kind != PLANS
     for rows in splits.values():
         for row in iter_rows(rows, PAIR_STATS_COLUMNS if pairs else SFT_STATS_COLUMNS):
             if pairs:
@@ -220,7 +173,7 @@ def compute_stats(
 
 
 def _add_sft_row(stats: DatasetStats, row: Mapping[str, Any]) -> None:
-    plan = row_plan_sft(row)
+    plan = row_plan_or_none(row)
     if plan is None:
         stats.unparsable += 1
     else:
@@ -244,7 +197,7 @@ def _offered_count(raw: Any) -> int | None:
 
 
 def _add_pair_row(stats: DatasetStats, row: Mapping[str, Any], tool_cache: ToolCache) -> None:
-    tools = tool_cache.get(row.get("tools"))
+    tools = tool_cache.find(row.get("tools"))
     plan = message_plan(row.get("chosen"), tools)
     if plan is None:
         stats.unparsable += 1
@@ -313,169 +266,3 @@ def distribution_summary(counter: Mapping[int, int]) -> dict[str, float] | None:
             median = v
             break
     return {"min": values[0], "mean": mean, "median": median, "max": values[-1]}
-
-
-# --------------------------------------------------------------------------------------------------
-# run.json
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _count_map(value: Any) -> dict[str, int]:
-    if isinstance(value, Mapping):
-        return {str(k): int(v) for k, v in value.items() if _number(v) is not None}
-    if isinstance(value, list):  # [{"code": ..., "count": ...}]
-        out = {}
-        for item in value:
-            if isinstance(item, Mapping) and "code" in item and _number(item.get("count")) is not None:
-                out[str(item["code"])] = int(item["count"])
-        return out
-    return {}
-
-
-@dataclass
-class RunSummary:
-    """What ``run.json`` says, with every missing key left as ``None``/empty."""
-
-    funnel: list[tuple[str, int]]  # (stage, examples), in pipeline order, only the known stages
-    rejected: dict[str, int]  # validator code -> count, most frequent first
-    duplicates: dict[str, int]  # exact / near / ...
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost_usd: float | None
-    wall_seconds: float | None
-    teacher: str | None
-    model: str | None
-    base_url: str | None
-    recipe: dict[str, Any]
-    seed: Any
-    argv: list[str] | None
-    sampling: Any
-    validators: Any
-    requested: int | None = None  # examples asked for (the run's target)
-    teacher_requests: int | None = None
-    failed_requests: int | None = None
-    responses: int | None = None  # teacher responses (each may propose several examples)
-    surplus: int | None = None  # valid, distinct examples beyond the target
-    stop_reason: str | None = None
-    planforge_version: str | None = None
-
-    def count(self, stage: str) -> int | None:
-        return dict(self.funnel).get(stage)
-
-    @property
-    def accepted(self) -> int | None:
-        return self.count("accepted")
-
-    @property
-    def acceptance_rate(self) -> float | None:
-        """Accepted examples per example the teacher proposed (or, unknown that, per parsed or requested)."""
-        accepted = self.count("accepted")
-        base = next((self.count(s) for s in ("proposed", "parsed") if self.count(s)), None) or self.requested
-        return accepted / base if accepted is not None and base else None
-
-    @property
-    def acceptance_base(self) -> str:
-        return next((s for s in ("proposed", "parsed") if self.count(s)), "requested")
-
-    @property
-    def validity_rate(self) -> float | None:
-        valid, parsed = self.count("valid"), self.count("parsed")
-        return valid / parsed if valid is not None and parsed else None
-
-    @property
-    def duplicates_total(self) -> int:
-        return sum(self.duplicates.values())
-
-    @property
-    def duplicate_rate(self) -> float | None:
-        """Duplicates dropped per valid plan."""
-        valid = self.count("valid")
-        return self.duplicates_total / valid if valid and self.duplicates else None
-
-    @property
-    def total_tokens(self) -> int | None:
-        if self.prompt_tokens is None and self.completion_tokens is None:
-            return None
-        return (self.prompt_tokens or 0) + (self.completion_tokens or 0)
-
-    @property
-    def cost_per_accepted(self) -> float | None:
-        return self.cost_usd / self.accepted if self.cost_usd is not None and self.accepted else None
-
-    @property
-    def known(self) -> bool:
-        return bool(self.funnel or self.rejected or self.duplicates or self.cost_usd is not None or self.teacher)
-
-    @property
-    def command(self) -> list[str] | None:
-        """``argv`` with the program spelled ``gen`` (run.json records the script's path)."""
-        if not self.argv:
-            return None
-        program = self.argv[0].replace("\\", "/").rsplit("/", 1)[-1]
-        if program.startswith("python") and len(self.argv) > 2 and self.argv[1] == "-m":
-            return ["gen", *self.argv[3:]]  # python -m planforge ...
-        if program in ("gen", "planforge") or program.endswith(".py"):
-            return ["gen", *self.argv[1:]]
-        return list(self.argv)
-
-
-FUNNEL_STAGES = ("proposed", "parsed", "valid", "accepted")
-
-
-def summarize_run(run: Mapping[str, Any]) -> RunSummary:
-    """Read ``run.json`` defensively (any key may be missing or malformed)."""
-    nested = run.get("stats") if isinstance(run.get("stats"), Mapping) else {}
-
-    def number(key: str) -> int | None:
-        value = _number(run.get(key))
-        value = _number(nested.get(key)) if value is None else value
-        return int(value) if value is not None else None
-
-    funnel = [(stage, n) for stage in FUNNEL_STAGES if (n := number(stage)) is not None]
-    requested = number("requested")
-    # no count of proposed examples: the request count is the top of the funnel when it is the widest
-    no_proposed = not any(stage == "proposed" for stage, _ in funnel)
-    if no_proposed and requested is not None and all(requested >= n for _, n in funnel):
-        funnel.insert(0, ("requested", requested))
-    rejected = dict(sorted(_count_map(run.get("rejected")).items(), key=lambda kv: (-kv[1], kv[0])))
-    duplicates = _count_map(run.get("duplicates"))
-    if not duplicates and _number(run.get("duplicates")) is not None:
-        duplicates = {"total": int(run["duplicates"])}
-    tokens = run.get("tokens") if isinstance(run.get("tokens"), Mapping) else {}
-    prompt = _number(tokens.get("prompt", tokens.get("prompt_tokens")))
-    completion = _number(tokens.get("completion", tokens.get("completion_tokens")))
-    recipe = run.get("recipe")
-    if isinstance(recipe, str):
-        recipe = {"name": recipe}
-    argv = run.get("argv", run.get("command"))
-    if isinstance(argv, str):
-        argv = argv.split()
-    return RunSummary(
-        funnel=funnel,
-        rejected=rejected,
-        duplicates=duplicates,
-        prompt_tokens=int(prompt) if prompt is not None else None,
-        completion_tokens=int(completion) if completion is not None else None,
-        cost_usd=_number(run.get("cost_usd")),
-        wall_seconds=_number(run.get("wall_seconds")),
-        teacher=run.get("teacher") if isinstance(run.get("teacher"), str) else None,
-        model=run.get("model") if isinstance(run.get("model"), str) else None,
-        base_url=run.get("base_url") if isinstance(run.get("base_url"), str) else None,
-        recipe=dict(recipe) if isinstance(recipe, Mapping) else {},
-        seed=run.get("seed"),
-        argv=[str(a) for a in argv] if isinstance(argv, list) else None,
-        sampling=run.get("sampling", run.get("function_sampling")),
-        requested=requested,
-        teacher_requests=number("requests"),
-        failed_requests=number("failed_requests"),
-        responses=number("responses"),
-        surplus=number("surplus"),
-        stop_reason=run.get("stop_reason") if isinstance(run.get("stop_reason"), str) else None,
-        planforge_version=run.get("planforge_version") if isinstance(run.get("planforge_version"), str) else None,
-        validators=run.get("validators"),
-    )

@@ -6,6 +6,7 @@ anything else is a path to a user's recipe folder."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -17,10 +18,11 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from planforge.plan import PlanSyntaxError, parse_plan
+from planforge.errors import PlanSyntaxError, RecipeError, ToolSpecError
+from planforge.plan import parse_plan
 from planforge.recipes.rules import RuleSpec, resolve_rules
-from planforge.tools import ToolSet, ToolSpecError, load_tools
-from planforge.validators import validate
+from planforge.tools import ToolSet, load_tools
+from planforge.validators import Rule, validate
 
 BUNDLED = Path(str(resources.files("planforge.recipes")))
 _SCHEMA = json.loads((BUNDLED / "recipe.schema.json").read_text())
@@ -37,10 +39,6 @@ DEFAULT_SAMPLING = {
 }
 DEFAULT_SPLITS = {"validation": 0.05, "test": 0.05}
 DEFAULT_TEACHER = {"temperature": 0.9, "max_tokens": 4096}
-
-
-class RecipeError(ValueError):
-    """A recipe that cannot be used; the message names the file and the field."""
 
 
 @dataclass(frozen=True)
@@ -205,3 +203,15 @@ def describe_schema_error(error) -> str:
 
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
+
+
+@functools.lru_cache(maxsize=32)
+def recipe_rules(name_or_path: str) -> tuple[Rule, ...]:
+    """The rules of the recipe a row names (``meta.recipe``: a bundled name or a folder); none when it cannot be
+    loaded, as for a dataset made elsewhere. The one place stages look a recipe's rules up."""
+    if not name_or_path:
+        return ()
+    try:
+        return tuple(load_recipe(name_or_path).rule_functions())
+    except (RecipeError, OSError, ValueError):
+        return ()

@@ -13,64 +13,22 @@ it, a fresh LoRA is trained and the reference is the base model with adapters di
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from planforge.dataset.disk import limit_rows, load_dataset_of_kind
+from planforge.dataset.features import PAIRS
+from planforge.dataset.provenance import fingerprint, read_run_config, write_training_record
+from planforge.dataset.rows import ToolCache, row_prompt
+from planforge.errors import ConfigError, DatasetError
 from planforge.prompting import strip_tool_calls
-from planforge.trainers import TrainerConfigError
-from planforge.trainers.data import (
-    PAIR_COLUMNS,
-    PAIRS,
-    ToolCache,
-    common_training_args,
-    fingerprint,
-    limit,
-    load_dataset_dir,
-    read_run_config,
-    row_prompt,
-    toolrag_shown,
-    write_run_files,
-)
-
-
-@dataclass
-class DPORunConfig:
-    """``gen train dpo``."""
-
-    pairs: str
-    model: str
-    out: str
-    adapter: str | None = None  # an SFT LoRA adapter to start from
-    toolrag: str | None = None  # a ToolRAG classifier: prompts list its selection (as the SFT run did)
-    lora: bool = True
-    beta: float = 0.1
-    epochs: float = 1.0
-    max_steps: int = -1
-    batch_size: int = 4
-    grad_accum: int = 1
-    lr: float | None = None  # default: 2e-5 with LoRA, 1e-6 full
-    warmup_ratio: float = 0.1
-    seed: int = 42
-    max_examples: int | None = None
-    max_length: int = 2048
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    lora_target_modules: str = "all-linear"
-    eval_split: str = "validation"
-    max_eval_examples: int = 200
-    logging_steps: int = 10
-    dtype: str = "float32"
-
-    @property
-    def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else (2e-5 if self.lora or self.adapter else 1e-6)
+from planforge.trainers.dpo_config import DPORunConfig
+from planforge.trainers.prompts import PAIR_COLUMNS, toolrag_shown
 
 
 def _messages(value: Any, where: str, column: str) -> list[dict[str, str]]:
     if not isinstance(value, list) or not value or not all(isinstance(m, dict) and "role" in m for m in value):
-        raise TrainerConfigError(f"{where}: column {column} must hold chat messages (lists of {{role, content}})")
+        raise DatasetError(f"{where}: column {column} must hold chat messages (lists of {{role, content}})")
     return strip_tool_calls(value)
 
 
@@ -85,19 +43,19 @@ def build_dpo_rows(split: Any, where: str, classifier: Any = None) -> tuple[list
         chosen = _messages(row["chosen"], where, "chosen")
         rejected = _messages(row["rejected"], where, "rejected")
         if chosen[-1]["role"] != "assistant" or rejected[-1]["role"] != "assistant":
-            raise TrainerConfigError(f"{where}: chosen and rejected must end with an assistant message")
+            raise DatasetError(f"{where}: chosen and rejected must end with an assistant message")
         out.append({"prompt": prompt, "chosen": chosen, "rejected": rejected})
     info: dict[str, Any] = {}
     if classifier is not None:
         missing = [c for c in ("query", "tools") if c not in split.column_names]
         if missing:
-            raise TrainerConfigError(f"{where}: --toolrag needs the pairs' {' and '.join(missing)} column(s)")
+            raise DatasetError(f"{where}: --toolrag needs the pairs' {' and '.join(missing)} column(s)")
         needed = [_called_functions(row["chosen"]) for row in rows]
         shown, info = toolrag_shown(classifier, [row["query"] for row in rows], needed)
-        cache = ToolCache()
+        cache = ToolCache(where)
         for row, pair, listed in zip(rows, out, shown, strict=True):
             stored = {"messages": row["prompt"], "query": row["query"], "meta": row.get("meta") or {}}
-            pair["prompt"] = row_prompt(stored, cache(row["tools"], where), shown=listed)
+            pair["prompt"] = row_prompt(stored, cache.get(row["tools"]), shown=listed)
     return out, info
 
 
@@ -110,10 +68,10 @@ def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
     import datasets
 
     if cfg.adapter and not cfg.lora:
-        raise TrainerConfigError("--adapter continues a LoRA adapter; it cannot be combined with --full")
-    ds = load_dataset_dir(cfg.pairs, kind=PAIRS, columns=PAIR_COLUMNS)
+        raise ConfigError("--adapter continues a LoRA adapter; it cannot be combined with --full")
+    ds = load_dataset_of_kind(cfg.pairs, kind=PAIRS, columns=PAIR_COLUMNS)
     if "train" not in ds or not len(ds["train"]):
-        raise TrainerConfigError(f"{cfg.pairs}: no train split to learn from (splits: {', '.join(ds)})")
+        raise DatasetError(f"{cfg.pairs}: no train split to learn from (splits: {', '.join(ds)})")
     if cfg.toolrag is None and cfg.adapter:  # keep the prompts the SFT adapter was trained on
         cfg.toolrag = ((read_run_config(cfg.adapter) or {}).get("config") or {}).get("toolrag")
     classifier = None
@@ -121,14 +79,15 @@ def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
         from planforge.trainers.toolrag import ToolRAGClassifier
 
         classifier = ToolRAGClassifier.load(cfg.toolrag)
-    train_rows, info = build_dpo_rows(limit(ds["train"], cfg.max_examples), cfg.pairs, classifier)
+    train_rows, info = build_dpo_rows(limit_rows(ds["train"], cfg.max_examples), cfg.pairs, classifier)
     eval_rows = None
     if cfg.eval_split in ds and len(ds[cfg.eval_split]) and cfg.max_eval_examples:
-        eval_rows, _ = build_dpo_rows(limit(ds[cfg.eval_split], cfg.max_eval_examples), cfg.pairs, classifier)
+        eval_rows, _ = build_dpo_rows(limit_rows(ds[cfg.eval_split], cfg.max_eval_examples), cfg.pairs, classifier)
     if cfg.adapter and not (Path(cfg.adapter) / "adapter_config.json").is_file():
-        raise TrainerConfigError(f"{cfg.adapter}: not a LoRA adapter directory (no adapter_config.json)")
+        raise ConfigError(f"{cfg.adapter}: not a LoRA adapter directory (no adapter_config.json)")
 
-    from planforge.trainers.models import count_parameters, load_adapter, load_causal_lm, load_tokenizer
+    from planforge.llms.local import load_adapter, load_causal_lm, load_tokenizer
+    from planforge.trainers.models import count_parameters
 
     model, tokenizer = load_causal_lm(cfg.model, dtype=cfg.dtype)
     if cfg.adapter:
@@ -151,7 +110,7 @@ def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
     tokenizer.save_pretrained(str(out))
     metrics.update(info)
     metrics["parameters"] = count_parameters(trained)
-    write_run_files(
+    write_training_record(
         out,
         command="train dpo",
         config=cfg,
@@ -166,13 +125,9 @@ def _train(cfg: DPORunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds
     import torch
     from trl import DPOConfig, DPOTrainer
 
-    from planforge.trainers.models import lora_config
-
     torch.manual_seed(cfg.seed)
-    args = DPOConfig(**common_training_args(cfg, len(train_ds)), beta=cfg.beta, activation_checkpointing=False)
-    peft_config = None
-    if cfg.lora and not cfg.adapter:
-        peft_config = lora_config(cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, cfg.lora_target_modules)
+    args = DPOConfig(**cfg.training_arguments(len(train_ds)), beta=cfg.beta, activation_checkpointing=False)
+    peft_config = cfg.peft_config(model) if cfg.lora and not cfg.adapter else None
     trainer = DPOTrainer(
         model=model,
         ref_model=None,

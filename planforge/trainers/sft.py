@@ -11,60 +11,16 @@ render tools would list them twice), and assistant ``tool_calls`` are dropped (t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planforge.trainers import TrainerConfigError
-from planforge.trainers.data import (
-    PLAN_COLUMNS_SFT,
-    PLANS,
-    ToolCache,
-    common_training_args,
-    fingerprint,
-    limit,
-    load_dataset_dir,
-    plan_completion,
-    row_prompt,
-    toolrag_shown,
-    write_run_files,
-)
-
-
-@dataclass
-class SFTRunConfig:
-    """``gen train sft``. Defaults are for a real run; ``max_steps``/``max_examples`` make a tiny one."""
-
-    data: str
-    model: str
-    out: str
-    lora: bool = True  # False: full fine-tuning
-    toolrag: str | None = None  # a ToolRAG classifier directory: prompts list its selected functions
-    toolrag_add_targets: bool = True  # at training time, also list the plan's functions the classifier missed
-    epochs: float = 3.0
-    max_steps: int = -1
-    batch_size: int = 8
-    grad_accum: int = 1
-    lr: float | None = None  # default: 2e-4 with LoRA, 2e-5 full
-    warmup_ratio: float = 0.05
-    seed: int = 42
-    max_examples: int | None = None
-    max_length: int = 2048
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    lora_target_modules: str = "all-linear"
-    lora_layers: int | None = None  # adapt only the last N layers (faster backward; see models.lora_config)
-    group_by_length: bool = False  # batch examples of similar length together: less padding per step
-    eval_split: str = "validation"
-    max_eval_examples: int = 200
-    logging_steps: int = 10
-    dtype: str = "float32"
-    gradient_checkpointing: bool = False
-
-    @property
-    def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else (2e-4 if self.lora else 2e-5)
+from planforge.dataset.disk import limit_rows, load_dataset_of_kind
+from planforge.dataset.features import PLANS
+from planforge.dataset.provenance import fingerprint, write_training_record
+from planforge.dataset.rows import ToolCache, row_prompt
+from planforge.errors import ConfigError, DatasetError
+from planforge.trainers.prompts import PLAN_COLUMNS_SFT, plan_completion, toolrag_shown
+from planforge.trainers.sft_config import SFTRunConfig
 
 
 def build_sft_rows(
@@ -73,7 +29,7 @@ def build_sft_rows(
     """Rows -> ``{"prompt", "completion"}`` (conversational). With a classifier, the system prompt lists its
     selected functions (plus, when ``add_targets``, any function the reference plan needs that it missed)."""
     rows = split.to_list()
-    cache = ToolCache()
+    cache = ToolCache(where)
     info: dict[str, Any] = {}
     shown: list[Any] = [None] * len(rows)
     if classifier is not None:
@@ -82,7 +38,7 @@ def build_sft_rows(
         )
     out = []
     for row, listed in zip(rows, shown, strict=True):
-        prompt = row_prompt(row, cache(row["tools"], where), shown=listed)
+        prompt = row_prompt(row, cache.get(row["tools"]), shown=listed)
         out.append({"prompt": prompt, "completion": plan_completion(row["plan_text"])})
     return out, info
 
@@ -92,24 +48,28 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
     import datasets
 
     if cfg.max_examples is not None and cfg.max_examples < 1:
-        raise TrainerConfigError("--max-examples must be at least 1")
-    ds = load_dataset_dir(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_SFT)
+        raise ConfigError("--max-examples must be at least 1")
+    ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_SFT)
     if "train" not in ds or not len(ds["train"]):
-        raise TrainerConfigError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")
+        raise DatasetError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")
     classifier = None
     if cfg.toolrag:
         from planforge.trainers.toolrag import ToolRAGClassifier
 
         classifier = ToolRAGClassifier.load(cfg.toolrag)
-    from planforge.trainers.models import count_parameters, load_causal_lm
+    from planforge.llms.local import load_causal_lm
+    from planforge.trainers.models import count_parameters
 
     train_rows, info = build_sft_rows(
-        limit(ds["train"], cfg.max_examples), where=cfg.data, classifier=classifier, add_targets=cfg.toolrag_add_targets
+        limit_rows(ds["train"], cfg.max_examples),
+        where=cfg.data,
+        classifier=classifier,
+        add_targets=cfg.toolrag_add_targets,
     )
     eval_rows = None
     if cfg.eval_split in ds and len(ds[cfg.eval_split]) and cfg.max_eval_examples:
         eval_rows, _ = build_sft_rows(
-            limit(ds[cfg.eval_split], cfg.max_eval_examples),
+            limit_rows(ds[cfg.eval_split], cfg.max_eval_examples),
             where=cfg.data,
             classifier=classifier,
             add_targets=cfg.toolrag_add_targets,
@@ -125,7 +85,7 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
     tokenizer.save_pretrained(str(out))
     metrics.update(info)
     metrics["parameters"] = count_parameters(trainer.model)
-    write_run_files(
+    write_training_record(
         out,
         command="train sft",
         config=cfg,
@@ -140,7 +100,7 @@ def _check_prompt_fits(tokenizer: Any, row: dict[str, Any], max_length: int) -> 
     text = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=False)
     n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
     if n > max_length:
-        raise TrainerConfigError(
+        raise ConfigError(
             f"the first training example is {n} tokens, over --max-length {max_length}: raise --max-length"
         )
 
@@ -199,13 +159,11 @@ def make_trainer(cfg: SFTRunConfig, model: Any, tokenizer: Any, train_ds: Any, e
     import torch
     from trl import SFTConfig
 
-    from planforge.trainers.models import lora_config
-
     PlanTokensSFTTrainer = _plan_tokens_trainer_class()
 
     torch.manual_seed(cfg.seed)
     args = SFTConfig(
-        **common_training_args(cfg, len(train_ds)),
+        **cfg.training_arguments(len(train_ds)),
         completion_only_loss=True,
         activation_checkpointing=cfg.gradient_checkpointing,
         remove_unused_columns=True,
@@ -217,16 +175,7 @@ def make_trainer(cfg: SFTRunConfig, model: Any, tokenizer: Any, train_ds: Any, e
         train_dataset=train_ds,
         eval_dataset=eval_ds,
         processing_class=tokenizer,
-        peft_config=lora_config(
-            cfg.lora_r,
-            cfg.lora_alpha,
-            cfg.lora_dropout,
-            cfg.lora_target_modules,
-            last_layers=cfg.lora_layers,
-            model=model,
-        )
-        if cfg.lora
-        else None,
+        peft_config=cfg.peft_config(model) if cfg.lora else None,
     )
     return trainer
 

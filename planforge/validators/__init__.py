@@ -1,11 +1,12 @@
 """Validators: small pure checks over (plan, tools) returning typed errors, plus plan equivalence.
 
 :func:`validate` runs every check; each family lives in its own module so a recipe or a caller can
-run or replace one alone.
+run or replace one alone. :func:`judge` is what every stage calls: parse, validate, compare with a reference.
 """
 
 from planforge.validators.equivalence import ToolOverlap, plan_graph, plans_equivalent, tool_overlap
 from planforge.validators.errors import ErrorCode, PlanError
+from planforge.validators.judge import Verdict, judge
 from planforge.validators.pipeline import Rule, validate
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "PlanError",
     "Rule",
     "ToolOverlap",
+    "Verdict",
+    "judge",
     "plan_graph",
     "plans_equivalent",
     "tool_overlap",

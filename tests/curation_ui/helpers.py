@@ -16,7 +16,7 @@ ZOOM = (
 
 def make_pair(mac_tools, rejected_text: str, **extra) -> dict:
     """A pair row as `gen pairs` writes it: the zoom plan chosen, ``rejected_text`` rejected."""
-    from planforge.curation_ui.pairs import rejected_message
+    from planforge.pairs.builder import rejected_message
     from planforge.prompting import assistant_message, prompt_messages
 
     tools = mac_tools.subset(["get_email_address", "get_zoom_meeting_link", "create_calendar_event", "send_sms"])

@@ -19,7 +19,6 @@ from planforge.curation_ui.argilla_settings import (
     suggestions_for,
     to_canonical,
 )
-from planforge.curation_ui.corruptions import KINDS
 from planforge.curation_ui.rendering import (
     describe_reference,
     render_functions,
@@ -27,6 +26,7 @@ from planforge.curation_ui.rendering import (
     render_plan_text,
     render_request,
 )
+from planforge.pairs.corruptions import KINDS
 from planforge.plan import parse_plan
 
 from .helpers import ZOOM, make_pair

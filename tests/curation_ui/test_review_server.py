@@ -12,7 +12,7 @@ import datasets
 import pytest
 
 from planforge.curation_ui.argilla_settings import A_IS, a_is_chosen, from_canonical
-from planforge.curation_ui.pull import REVIEWED_FEATURES
+from planforge.dataset.features import REVIEWED_FEATURES
 
 from .annotators import Annotator
 
@@ -220,9 +220,12 @@ def test_annotate_status_and_pull(review, gen, argilla_server, tmp_path):
     markdown = (out / "review_report.md").read_text()
     assert "Cohen's kappa 0.841" in markdown and "invalid correction by " + bob in markdown
 
-    from planforge.trainers.data import PAIRS, dataset_kind
+    from planforge.dataset.disk import load_dataset_of_kind
+    from planforge.dataset.features import PAIRS, REVIEWED_PAIRS, kind_of
+    from planforge.trainers.prompts import PAIR_COLUMNS
 
-    assert dataset_kind(exported["train"].column_names) == PAIRS  # what `gen train dpo` accepts
+    assert kind_of(exported["train"].column_names) == REVIEWED_PAIRS
+    assert load_dataset_of_kind(out, kind=PAIRS, columns=PAIR_COLUMNS)  # what `gen train dpo` accepts
 
     again = gen("review", "pull", *where, "--out", out, env=env)
     assert again.exit_code == 2 and "is not empty (pass --overwrite" in again.stderr

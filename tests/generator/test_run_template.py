@@ -11,8 +11,9 @@ from pathlib import Path
 
 import datasets
 
+from planforge.dataset.features import PLAN_FEATURES
+from planforge.dataset.rows import row_plan, row_tools
 from planforge.generator.dedup import jaccard
-from planforge.generator.records import FEATURES, row_plan, row_tools
 from planforge.recipes.loader import load_recipe
 from planforge.validators import validate
 
@@ -32,7 +33,7 @@ def test_offline_run_writes_a_valid_dataset_and_run_json(tmp_path):
     assert "offline template teacher" in result.stderr and "run summary" in result.stderr
     data = datasets.load_from_disk(str(out))
     assert {k: len(v) for k, v in data.items()} == {"train": 240, "validation": 30, "test": 30}
-    assert data["train"].features == FEATURES
+    assert data["train"].features == PLAN_FEATURES
     recipe = load_recipe("mac_assistant")
     ids = set()
     for split in data.values():

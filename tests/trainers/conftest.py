@@ -23,7 +23,8 @@ import torch  # noqa: E402
 # wait for each other run such small steps many times slower.
 torch.set_num_threads(1)
 
-from planforge.generator.records import FEATURES, Example  # noqa: E402
+from planforge.dataset.features import PLAN_FEATURES  # noqa: E402
+from planforge.dataset.rows import Example  # noqa: E402
 from planforge.plan import parse_plan  # noqa: E402
 from planforge.prompting import assistant_message, prompt_messages  # noqa: E402
 from planforge.tools import ToolSet, load_tools  # noqa: E402
@@ -111,7 +112,7 @@ def save_plans(path: Path, sizes: dict[str, int], seed: int = 0) -> Path:
     splits, start = {}, 0
     for name, size in sizes.items():
         rows = [e.to_row() for e in examples[start : start + size]]
-        splits[name] = datasets.Dataset.from_list(rows, features=FEATURES)
+        splits[name] = datasets.Dataset.from_list(rows, features=PLAN_FEATURES)
         start += size
     datasets.DatasetDict(splits).save_to_disk(str(path))
     return path

@@ -11,7 +11,7 @@ import datasets
 import pytest
 from typer.testing import CliRunner
 
-from planforge.generator.records import FEATURES
+from planforge.dataset.features import PLAN_FEATURES
 from planforge.trainers.cli import eval_app, train_app
 
 from .conftest import make_examples, read_json
@@ -130,11 +130,13 @@ def test_train_sft_lora_writes_adapter_and_masks_the_prompt(sft_dir, plans_dir, 
     assert metrics["parameters"]["trainable"] < metrics["parameters"]["total"]
 
     # loss on the plan only: every labelled token belongs to the assistant's plan
-    from planforge.trainers.data import PLAN_COLUMNS_SFT, PLANS, load_dataset_dir
-    from planforge.trainers.models import load_causal_lm
+    from planforge.dataset.disk import load_dataset_of_kind
+    from planforge.dataset.features import PLANS
+    from planforge.llms.local import load_causal_lm
+    from planforge.trainers.prompts import PLAN_COLUMNS_SFT
     from planforge.trainers.sft import SFTRunConfig, build_sft_rows, make_trainer
 
-    ds = load_dataset_dir(plans_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
+    ds = load_dataset_of_kind(plans_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
     rows, _ = build_sft_rows(ds["train"].select(range(2)), where="test")
     model, tokenizer = load_causal_lm(str(tiny_model_dir))
     cfg = SFTRunConfig(data=str(plans_dir), model=str(tiny_model_dir), out=str(sft_dir / "probe"), max_steps=1)
@@ -349,7 +351,7 @@ def test_config_errors_are_one_line_before_training(plans_dir, pairs_dir, tiny_m
     rows = [e.to_row() for e in make_examples(4)]
     bad = tmp_path / "bad"
     datasets.DatasetDict(
-        {"train": datasets.Dataset.from_list(rows, features=FEATURES).remove_columns("plan_text")}
+        {"train": datasets.Dataset.from_list(rows, features=PLAN_FEATURES).remove_columns("plan_text")}
     ).save_to_disk(str(bad))
     message = one_line_error(
         invoke(train_app, ["sft", "--data", bad, "--model", tiny_model_dir, "--out", tmp_path / "o1"])

@@ -7,13 +7,16 @@ import json
 import datasets
 import pytest
 
-from planforge.generator.records import FEATURES, row_plan
+from planforge.dataset.disk import load_dataset_of_kind
+from planforge.dataset.features import PLAN_FEATURES, PLANS
+from planforge.dataset.rows import row_instructions, row_plan, row_prompt
+from planforge.errors import ConfigError, DatasetError, InputError
+from planforge.llms.local import ModelSource, drop_gguf_quantizer, resolve_source
+from planforge.llms.output import clean_output
 from planforge.plan import parse_plan
 from planforge.prompting import system_prompt
-from planforge.trainers import TrainerConfigError
-from planforge.trainers.data import PLAN_COLUMNS_SFT, PLANS, load_dataset_dir, row_instructions, row_prompt
-from planforge.trainers.evaluate import clean_prediction, read_predictions, score_plan, summarize
-from planforge.trainers.models import ModelSource, drop_gguf_quantizer, resolve_source
+from planforge.trainers.evaluate import read_predictions, score_plan, summarize
+from planforge.trainers.prompts import PLAN_COLUMNS_SFT
 from planforge.trainers.toolrag import prompt_token_savings, retrieval_metrics
 
 from .conftest import make_examples
@@ -91,12 +94,12 @@ def test_summary_rates_on_a_known_mix(mac_tools, reference):
     assert summary["errors_by_code"] == {"syntax": 1}
 
 
-def test_clean_prediction_stops_at_join():
+def test_clean_output_stops_at_join():
     raw = '1. create_note("a", "b", "")\n2. join()\n3. create_note("x", "y", "")\nmore text'
-    assert clean_prediction(raw) == '1. create_note("a", "b", "")\n2. join()'
-    assert clean_prediction("1. f()\n2. join()<END_OF_PLAN>\nxx").endswith("join()<END_OF_PLAN>")
-    assert clean_prediction("1. f()\n2. join()\n<END_OF_PLAN>\nxx").endswith("join()\n<END_OF_PLAN>")
-    assert clean_prediction("  no plan here ") == "no plan here"
+    assert clean_output(raw) == '1. create_note("a", "b", "")\n2. join()'
+    assert clean_output("1. f()\n2. join()<END_OF_PLAN>\nxx").endswith("join()<END_OF_PLAN>")
+    assert clean_output("1. f()\n2. join()\n<END_OF_PLAN>\nxx").endswith("join()\n<END_OF_PLAN>")
+    assert clean_output("  no plan here ") == "no plan here"
 
 
 def test_retrieval_metrics_known_recall():
@@ -127,21 +130,21 @@ def test_prompt_token_savings_counts_the_system_prompt(mac_tools):
 
 def test_dataset_checks_are_one_line_errors(tmp_path, pairs_dir):
     rows = [e.to_row() for e in make_examples(3)]
-    broken = datasets.Dataset.from_list(rows, features=FEATURES).remove_columns(["plan_text"])
+    broken = datasets.Dataset.from_list(rows, features=PLAN_FEATURES).remove_columns(["plan_text"])
     datasets.DatasetDict({"train": broken}).save_to_disk(str(tmp_path / "broken"))
-    with pytest.raises(TrainerConfigError, match=r"broken: not a planforge dataset: missing column\(s\) plan_text"):
-        load_dataset_dir(tmp_path / "broken", kind=PLANS, columns=PLAN_COLUMNS_SFT)
-    with pytest.raises(TrainerConfigError, match="preference-pairs dataset"):
-        load_dataset_dir(pairs_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
-    with pytest.raises(TrainerConfigError, match="no such dataset directory"):
-        load_dataset_dir(tmp_path / "nowhere", kind=PLANS, columns=PLAN_COLUMNS_SFT)
+    with pytest.raises(DatasetError, match=r"broken: not a planforge dataset: missing column\(s\) plan_text"):
+        load_dataset_of_kind(tmp_path / "broken", kind=PLANS, columns=PLAN_COLUMNS_SFT)
+    with pytest.raises(DatasetError, match="preference-pairs dataset"):
+        load_dataset_of_kind(pairs_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
+    with pytest.raises(DatasetError, match="no such dataset directory"):
+        load_dataset_of_kind(tmp_path / "nowhere", kind=PLANS, columns=PLAN_COLUMNS_SFT)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(TrainerConfigError, match="not a dataset saved with save_to_disk"):
-        load_dataset_dir(tmp_path / "empty", kind=PLANS, columns=PLAN_COLUMNS_SFT)
+    with pytest.raises(DatasetError, match="not a dataset saved with save_to_disk"):
+        load_dataset_of_kind(tmp_path / "empty", kind=PLANS, columns=PLAN_COLUMNS_SFT)
 
 
 def test_prompts_are_the_datasets_own(mac_tools):
-    from planforge.generator.records import Example
+    from planforge.dataset.rows import Example
 
     examples = make_examples(2)
     row = examples[0].to_row()
@@ -163,17 +166,17 @@ def test_read_predictions(tmp_path):
     path.write_text(json.dumps({"id": "a", "plan": "1. f()"}) + "\n" + json.dumps({"id": "b", "prediction": []}) + "\n")
     assert read_predictions(path) == {"a": "1. f()", "b": "[]"}
     path.write_text('{"plan": "x"}\n')
-    with pytest.raises(TrainerConfigError, match="'id'"):
+    with pytest.raises(InputError, match="'id'"):
         read_predictions(path)
 
 
 def test_model_sources(tmp_path):
-    with pytest.raises(TrainerConfigError, match="no such model file or directory"):
+    with pytest.raises(ConfigError, match="no such model file or directory"):
         resolve_source(str(tmp_path / "missing-model"))
     (tmp_path / "weights.bin").write_bytes(b"x")
-    with pytest.raises(TrainerConfigError, match="must be a .gguf file"):
+    with pytest.raises(ConfigError, match="must be a .gguf file"):
         resolve_source(str(tmp_path / "weights.bin"))
-    with pytest.raises(TrainerConfigError, match="not a model directory"):
+    with pytest.raises(ConfigError, match="not a model directory"):
         resolve_source(str(tmp_path))
     (tmp_path / "m.Q4_1.gguf").write_bytes(b"GGUF")
     assert resolve_source(str(tmp_path / "m.Q4_1.gguf")) == ModelSource(

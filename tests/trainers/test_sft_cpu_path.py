@@ -9,17 +9,20 @@ import torch
 from safetensors import safe_open
 from trl import SFTTrainer
 
-from planforge.trainers import TrainerConfigError
+from planforge.dataset.disk import load_dataset_of_kind
+from planforge.dataset.features import PLANS
+from planforge.errors import ConfigError
+from planforge.llms.local import load_causal_lm
 from planforge.trainers.cli import train_app
-from planforge.trainers.data import PLAN_COLUMNS_SFT, PLANS, load_dataset_dir
-from planforge.trainers.models import decoder_layer_count, linear_module_names, load_causal_lm, lora_config
+from planforge.trainers.models import decoder_layer_count, linear_module_names, lora_config
+from planforge.trainers.prompts import PLAN_COLUMNS_SFT
 from planforge.trainers.sft import SFTRunConfig, build_sft_rows, make_trainer
 
 from .test_commands import ok
 
 
 def _trainer(plans_dir, tiny_model_dir, tmp_path, **config):
-    ds = load_dataset_dir(plans_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
+    ds = load_dataset_of_kind(plans_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
     rows, _ = build_sft_rows(ds["train"].select(range(6)), where="test")
     model, tokenizer = load_causal_lm(str(tiny_model_dir))
     cfg = SFTRunConfig(
@@ -64,7 +67,7 @@ def test_lora_on_the_last_layers_only(tiny_model_dir):
 
     cfg = lora_config(last_layers=1, model=model)
     assert cfg.layers_to_transform == [1] and set(cfg.target_modules) == set(names)
-    with pytest.raises(TrainerConfigError, match="between 1 and 2"):
+    with pytest.raises(ConfigError, match="between 1 and 2"):
         lora_config(last_layers=3, model=model)
 
 

@@ -1,11 +1,20 @@
-"""The teacher interface: one request (offered functions, targets, "now") in, one raw reply out."""
+"""The teacher interface: one request (offered functions, targets, "now") in, one raw reply out.
+
+A reply is a :class:`~planforge.llms.ChatReply` (content, token counts, whether it came from the cache), so
+the template teacher and an LLM teacher feed the run loop the same way."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from planforge.errors import LLMError
+from planforge.llms.base import ChatReply, ClientStats
 from planforge.tools import ToolSet
+
+TeacherReply = ChatReply
+TeacherError = LLMError  # a request that failed after retries; ``fatal`` ones stop the run
 
 
 @dataclass(frozen=True)
@@ -21,26 +30,14 @@ class TeacherRequest:
         return f"r{self.seq:07d}"
 
 
-@dataclass(frozen=True)
-class TeacherReply:
-    content: str
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached: bool = False
-
-
-class TeacherError(RuntimeError):
-    """A request that failed after retries. ``fatal`` errors (bad key, unknown model, unreachable
-    server) stop the run; others are counted and the run goes on."""
-
-    def __init__(self, message: str, *, fatal: bool = False):
-        super().__init__(message)
-        self.fatal = fatal
-
-
 class Teacher(Protocol):
-    name: str
+    name: str  # what run.json records: "template", "openai"
     model: str
+    endpoint: str | None  # the base URL without credentials; None for an offline teacher
+    #: What the client did (calls, cache hits, structured output); None for an offline teacher.
+    stats: ClientStats | None
+    #: The function sets the teacher can write, for the sampler to choose from; None: any set.
+    candidate_targets: Sequence[frozenset[str]] | None
 
     async def complete(self, request: TeacherRequest) -> TeacherReply: ...
 

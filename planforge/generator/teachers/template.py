@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from planforge.errors import RecipeError as TemplateError  # a templates file that cannot be used
 from planforge.generator.dates import iso, resolve_day, resolve_time
 from planforge.generator.teachers.base import TeacherReply, TeacherRequest
 from planforge.plan import format_value
@@ -56,10 +57,6 @@ TEMPLATES_SCHEMA = {
         }
     },
 }
-
-
-class TemplateError(ValueError):
-    """A templates file that cannot be used; the message names the file and the field."""
 
 
 @dataclass(frozen=True)
@@ -204,6 +201,8 @@ class TemplateTeacher:
 
     name = "template"
     model = "template"
+    endpoint = None
+    stats = None
 
     def __init__(self, book: TemplateBook, offered: set[str], max_functions: int, seed: int):
         self.book = book

@@ -1,0 +1,148 @@
+"""Datasets on disk: load a saved folder (and check it is the kind a command needs), save quietly, and write
+output folders whole or not at all. Every command reads and writes datasets through these functions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from planforge.dataset.features import KIND_DESCRIPTIONS, kind_of
+from planforge.errors import DatasetError, OutputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import datasets
+
+
+@contextmanager
+def quiet_datasets() -> Iterator[None]:
+    """No ``datasets`` progress bars inside the block (commands show their own); the setting comes back after."""
+    import datasets
+
+    was_enabled = datasets.utils.logging.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            datasets.enable_progress_bars()
+
+
+def load_saved_dataset(path: str | Path, what: str = "dataset") -> datasets.DatasetDict:
+    """The saved DatasetDict in ``path``; a single saved Dataset is read as its ``train`` split.
+    ``what`` names the expected folder in the error ("dataset", "pairs")."""
+    import datasets
+
+    folder = Path(path)
+    if not folder.exists():
+        raise DatasetError(f"{path}: no such {what} directory")
+    try:
+        loaded = datasets.load_from_disk(str(folder))
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise DatasetError(f"{path}: not a dataset saved with save_to_disk ({reason})") from None
+    if isinstance(loaded, datasets.Dataset):
+        loaded = datasets.DatasetDict({"train": loaded})
+    return loaded
+
+
+def load_dataset_of_kind(path: str | Path, *, kind: str, columns: Sequence[str] = ()) -> datasets.DatasetDict:
+    """A saved dataset that is of ``kind`` (or of no known kind) and has ``columns`` in every split; a one-line
+    :class:`DatasetError` otherwise."""
+    path = Path(path)
+    loaded = load_saved_dataset(path)
+    if not loaded:
+        raise DatasetError(f"{path}: the dataset has no splits")
+    split_columns = {name: set(split.column_names) for name, split in loaded.items()}
+    found = kind_of(next(iter(split_columns.values())))
+    wanted = {kind} if kind != "pairs" else {"pairs", "reviewed_pairs"}
+    if found is not None and found not in wanted:
+        raise DatasetError(
+            f"{path}: this is {KIND_DESCRIPTIONS[found]}, but this command needs {KIND_DESCRIPTIONS[kind]}"
+        )
+    for name, cols in split_columns.items():
+        missing = [c for c in columns if c not in cols]
+        if missing:
+            what = "planforge dataset" if kind == "plans" else "preference-pairs dataset"
+            where = f" (split {name})" if len(split_columns) > 1 else ""
+            raise DatasetError(f"{path}: not a {what}: missing column(s) {', '.join(missing)}{where}")
+    return loaded
+
+
+def pick_split(ds: datasets.DatasetDict, split: str, path: str | Path) -> datasets.Dataset:
+    """Split ``split`` of ``ds``, or a one-line error naming the splits there are."""
+    if split not in ds:
+        raise DatasetError(f"{path}: no split {split!r} (splits: {', '.join(ds)})")
+    return ds[split]
+
+
+def first_split(ds: datasets.DatasetDict, names: Sequence[str]) -> str | None:
+    """The first of ``names`` that ``ds`` has with rows in it."""
+    return next((n for n in names if n in ds and len(ds[n])), None)
+
+
+def limit_rows(split: datasets.Dataset, max_examples: int | None) -> datasets.Dataset:
+    """The first ``max_examples`` rows (all of them when None)."""
+    if max_examples is not None and max_examples < len(split):
+        return split.select(range(max_examples))
+    return split
+
+
+def make_dataset(rows: list[dict[str, Any]], features: datasets.Features) -> datasets.Dataset:
+    """``Dataset.from_list`` that also accepts no rows (an empty split keeps its columns)."""
+    import datasets
+
+    if not rows:
+        return datasets.Dataset.from_dict({name: [] for name in features}, features=features)
+    return datasets.Dataset.from_list(rows, features=features)
+
+
+def save_dataset(dataset: Any, folder: str | Path) -> None:
+    """``dataset.save_to_disk`` without datasets' progress bars (the commands show their own)."""
+    with quiet_datasets():
+        dataset.save_to_disk(str(folder))
+
+
+def check_output(target: str | Path, overwrite: bool = False) -> Path:
+    """Fail early (before any work) when ``target`` exists with content and ``overwrite`` is off."""
+    path = Path(target)
+    if path.exists() and not overwrite:
+        if not path.is_dir():
+            raise OutputError(f"{path} exists and is not a folder")
+        if any(path.iterdir()):
+            raise OutputError(f"{path} exists and is not empty (pass --overwrite to replace it)")
+    return path
+
+
+@contextmanager
+def atomic_dir(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
+    """Yield an empty temporary folder next to ``target``; on success it replaces ``target``, on any error it
+    is removed and ``target`` is left as it was."""
+    path = check_output(target, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    replace_dir(tmp, path)
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Put the folder ``new`` where ``target`` is, by rename: at every moment one of the two is complete."""
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        target.rename(old)
+        new.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(target)

@@ -1,0 +1,220 @@
+"""Rows in and out: the one place that turns an example into a dataset row and reads a row back.
+
+A plans row (:data:`~planforge.dataset.features.PLAN_FEATURES`) has ``id``, ``query``, ``tools`` (offered
+function definitions, a JSON string), ``plan`` (JSON list of calls with named arguments), ``plan_text``
+(LLMCompiler text ending in ``join()``), ``messages`` (TRL conversational format), ``target_tools`` (the
+functions the plan uses: the tool-retrieval labels) and ``meta`` (the example's fixed "now", teacher,
+model, recipe, request id, distractors). Everything here is pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from planforge.errors import DatasetError, PlanSyntaxError, ToolSpecError
+from planforge.plan import Plan, parse_calls, parse_plan, to_calls
+from planforge.prompting import (
+    PLANNER_INSTRUCTIONS,
+    chat_messages,
+    plan_text,
+    prompt_messages,
+    strip_tool_calls,
+    system_prompt,
+)
+from planforge.tools import ToolSet, tools_from_json
+
+
+@dataclass(frozen=True)
+class Example:
+    """A validated request/plan pair with the functions it was offered: one plans row."""
+
+    query: str
+    plan: Plan  # bound: arguments by name
+    tools: ToolSet  # offered: targets + distractors, in the order shown to the teacher
+    now: str
+    teacher: str = ""
+    model: str = ""
+    recipe: str = ""
+    request_id: str = ""
+    instructions: str = PLANNER_INSTRUCTIONS
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def target_tools(self) -> list[str]:
+        return list(dict.fromkeys(self.plan.function_names()))
+
+    @property
+    def example_id(self) -> str:
+        digest = hashlib.sha1(f"{self.recipe}\x00{self.query}\x00{plan_text(self.plan, self.tools)}".encode())
+        return "ex-" + digest.hexdigest()[:16]
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """What recipe rules read besides the plan: the request and the example's "now"."""
+        return {"query": self.query, "now": self.now}
+
+    def to_row(self) -> dict[str, Any]:
+        targets = self.target_tools
+        return {
+            "id": self.example_id,
+            "query": self.query,
+            "tools": self.tools.specs_json(),
+            "plan": json.dumps([c for c in to_calls(self.plan) if c["name"] != "join"], ensure_ascii=False),
+            "plan_text": plan_text(self.plan, self.tools),
+            "messages": chat_messages(self.query, self.tools, self.plan, now=self.now, instructions=self.instructions),
+            "target_tools": targets,
+            "meta": {
+                "now": self.now,
+                "teacher": self.teacher,
+                "model": self.model,
+                "recipe": self.recipe,
+                "request_id": self.request_id,
+                "distractors": [name for name in self.tools if name not in targets],
+            },
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], tools: ToolSet | None = None) -> Example:
+        """A plans row back as an example (raises ``PlanSyntaxError``/``ToolSpecError``/``KeyError`` when the row
+        is unreadable). ``tools``: the row's parsed functions, when the caller has them (a :class:`ToolCache`)."""
+        tools = tools if tools is not None else row_tools(row)
+        meta = row.get("meta") or {}
+        return cls(
+            query=row["query"],
+            plan=row_plan(row).bind(tools.param_order),
+            tools=tools,
+            now=meta.get("now") or "",
+            teacher=meta.get("teacher") or "",
+            model=meta.get("model") or "",
+            recipe=meta.get("recipe") or "",
+            request_id=meta.get("request_id") or "",
+            instructions=row_instructions(row, tools),
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# reading rows
+
+
+def row_tools(row: Mapping[str, Any]) -> ToolSet:
+    """The offered functions of a row (``tools``: a JSON string, or already decoded)."""
+    raw = row["tools"]
+    return tools_from_json(json.loads(raw) if isinstance(raw, str) else raw)
+
+
+def row_plan(row: Mapping[str, Any]) -> Plan:
+    """The reference plan of a plans row (arguments by name)."""
+    return parse_calls(json.loads(row["plan"]))
+
+
+def parse_row_plan(text_or_json: str, tools: ToolSet) -> Plan:
+    """A plan as a model wrote it, bound to the row's tools (raises PlanSyntaxError)."""
+    return parse_plan(text_or_json, param_order=tools.param_order).bind(tools.param_order)
+
+
+def row_now(row: Mapping[str, Any]) -> str | None:
+    meta = row.get("meta") or {}
+    return meta.get("now") or None
+
+
+def row_instructions(row: Mapping[str, Any], tools: ToolSet) -> str:
+    """The planner instructions the row was written with (recipes may override the default): read back from
+    the stored system prompt when it is exactly what :func:`planforge.prompting.system_prompt` renders."""
+    messages = row.get("messages") or []
+    if messages and messages[0].get("role") == "system":
+        content = messages[0].get("content") or ""
+        head, sep, _ = content.partition("\n\nFunctions:\n")
+        rendered = system_prompt(tools, now=row_now(row), instructions=head) if sep else None
+        if head != PLANNER_INSTRUCTIONS and content == rendered:
+            return head
+    return PLANNER_INSTRUCTIONS
+
+
+def row_prompt(row: Mapping[str, Any], tools: ToolSet, shown: ToolSet | None = None) -> list[dict[str, str]]:
+    """System + user messages (role and content only) for one row: what a planner model is shown. ``shown``:
+    the functions listed in the system prompt when they are not the row's offered ones (ToolRAG's selection)."""
+    instructions = row_instructions(row, tools)
+    messages = prompt_messages(
+        row["query"], shown if shown is not None else tools, now=row_now(row), instructions=instructions
+    )
+    return strip_tool_calls(messages)
+
+
+def message_plan(messages: Any, tools: ToolSet | None) -> Plan | None:
+    """The plan in an assistant turn (``[{"role": "assistant", "content": ..., "tool_calls": ...}]``): its
+    LLMCompiler/JSON content, else its ``tool_calls``; ``None`` when neither reads."""
+    if isinstance(messages, Mapping):
+        messages = [messages]
+    if not isinstance(messages, list) or not messages:
+        return None
+    message = messages[-1]
+    if not isinstance(message, Mapping):
+        return None
+    order = tools.param_order if tools is not None else None
+    content = message.get("content")
+    if isinstance(content, str) and content.strip():
+        try:
+            plan = parse_plan(content, param_order=order)
+            return plan.bind(order) if order else plan
+        except PlanSyntaxError:
+            pass
+    calls = message.get("tool_calls")
+    if isinstance(calls, list) and calls:
+        try:
+            return parse_calls(calls)
+        except PlanSyntaxError:
+            return None
+    return None
+
+
+class ToolCache:
+    """Rows often share one ``tools`` JSON string: each distinct string is parsed once.
+
+    :meth:`get` is for commands that need every row (an unreadable ``tools`` is a :class:`DatasetError`);
+    :meth:`find` is for summaries that skip what they cannot read (``None``)."""
+
+    def __init__(self, where: str = "dataset") -> None:
+        self.where = where
+        self._by_json: dict[str, ToolSet | ToolSpecError | ValueError] = {}
+
+    def _parse(self, raw: Any) -> ToolSet | ToolSpecError | ValueError:
+        key = raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True)
+        found = self._by_json.get(key)
+        if found is None:
+            try:
+                found = tools_from_json(json.loads(raw) if isinstance(raw, str) else raw)
+            except (ValueError, ToolSpecError, RecursionError) as exc:
+                found = exc if isinstance(exc, ValueError) else ValueError(str(exc))
+            self._by_json[key] = found
+        return found
+
+    def get(self, raw: Any) -> ToolSet:
+        found = self._parse(raw)
+        if isinstance(found, ToolSet):
+            return found
+        raise DatasetError(f"{self.where}: unreadable tools column ({found})")
+
+    def find(self, raw: Any) -> ToolSet | None:
+        if raw is None:
+            return None
+        found = self._parse(raw)
+        return found if isinstance(found, ToolSet) else None
+
+    def __call__(self, raw: Any) -> ToolSet:
+        return self.get(raw)
+
+
+def iter_rows(rows: Iterable[Mapping[str, Any]], columns: Iterable[str] = ()) -> Iterable[Mapping[str, Any]]:
+    """Rows as dicts; a ``datasets.Dataset`` is read 1,000 rows at a time, only ``columns`` (when given)."""
+    column_names = getattr(rows, "column_names", None)
+    if column_names is None or not hasattr(rows, "iter"):
+        yield from rows
+        return
+    wanted = [c for c in columns if c in column_names] or list(column_names)
+    for batch in rows.select_columns(wanted).iter(batch_size=1000):  # type: ignore[attr-defined]
+        n = len(next(iter(batch.values())))
+        for i in range(n):
+            yield {c: batch[c][i] for c in wanted}

@@ -1,0 +1,146 @@
+"""``gen run recipe``: flags -> :class:`~planforge.generator.job.JobSettings` -> one job, its progress and summary."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from planforge.commands import new_app
+from planforge.console import err, key_value_table, out, progress, say, warn
+
+run_app = new_app(help="Generate a dataset.")
+
+
+@run_app.command("recipe")
+def run_recipe(
+    recipe: Annotated[str, typer.Argument(help="A bundled recipe name (mac_assistant) or a recipe folder.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder: DatasetDict, run.json, checkpoint.")],
+    num_examples: Annotated[int, typer.Option("--num-examples", "-n", min=1, help="Examples to accept.")] = 1000,
+    teacher: Annotated[
+        str, typer.Option(help="auto | openai | template (auto: openai if an endpoint or key is set)")
+    ] = "auto",
+    model: Annotated[str | None, typer.Option(help="Teacher model (openai teacher; default gpt-4o-mini).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (or OPENAI_BASE_URL).")] = None,
+    api_key_env: Annotated[str, typer.Option(help="Environment variable holding the API key.")] = "OPENAI_API_KEY",
+    concurrency: Annotated[int, typer.Option(min=1, help="Teacher requests in flight.")] = 32,
+    rpm: Annotated[float | None, typer.Option(help="Requests per minute limit.")] = None,
+    tpm: Annotated[float | None, typer.Option(help="Tokens per minute limit.")] = None,
+    max_requests: Annotated[int | None, typer.Option(min=1, help="Stop after this many teacher requests.")] = None,
+    max_cost: Annotated[float | None, typer.Option(min=0, help="Stop once this much (USD) is spent.")] = None,
+    price: Annotated[str | None, typer.Option(help="USD per 1M prompt,completion tokens, e.g. 2.5,10")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for function sampling, templates and splits.")] = 0,
+    splits: Annotated[str | None, typer.Option(help="validation=0.05,test=0.05 (shares) or =100 (counts).")] = None,
+    examples_per_request: Annotated[int | None, typer.Option(min=1, help="Examples asked per request.")] = None,
+    near_dup_threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="MinHash Jaccard threshold.")] = 0.85,
+    resume: Annotated[bool, typer.Option(help="Continue the checkpoint in --out.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Print the first prompt and a cost estimate; call nothing.")] = False,
+    cache_dir: Annotated[Path | None, typer.Option(help="Response cache (default ~/.cache/planforge).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
+    max_retries: Annotated[int, typer.Option(min=0, help="Retries per request (429, 5xx, timeouts).")] = 6,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds per teacher request.")] = 120.0,
+) -> None:
+    """Build a validated dataset from a recipe with a teacher LLM (or the offline template teacher)."""
+    from planforge.errors import CheckpointError, Interrupted, RunAborted
+    from planforge.generator.checkpoint import Checkpoint
+    from planforge.generator.job import JobSettings, TeacherOptions, estimate, prepare_job, run_job
+    from planforge.llms.endpoint import EndpointOptions
+
+    settings = JobSettings(
+        recipe=recipe,
+        out=out_dir,
+        num_examples=num_examples,
+        teacher=TeacherOptions(
+            kind=teacher,
+            endpoint=EndpointOptions(
+                model=model,
+                base_url=base_url,
+                api_key_env=api_key_env,
+                concurrency=concurrency,
+                requests_per_minute=rpm,
+                tokens_per_minute=tpm,
+                max_retries=max_retries,
+                timeout=timeout,
+                cache_dir=cache_dir,
+                use_cache=not no_cache,
+            ),
+        ),
+        seed=seed,
+        splits=splits,
+        price=price,
+        max_requests=max_requests,
+        max_cost=max_cost,
+        examples_per_request=examples_per_request,
+        near_duplicate_threshold=near_dup_threshold,
+        resume=resume,
+    )
+    job = prepare_job(settings)
+    if job.teacher_kind == "template":
+        origin = " (no endpoint or API key configured)" if teacher == "auto" else ""
+        err.print(f"[bold]teacher:[/] offline template teacher{origin}")
+    else:
+        err.print(f"[bold]teacher:[/] {job.teacher.model} at {job.teacher.endpoint}", highlight=False)
+        if job.config.price is None:
+            say(f"no price known for {job.teacher.model}: cost is counted as $0 (set --price or the recipe's pricing)")
+    if dry_run:
+        found = estimate(job)
+        out.print(found.prompt, markup=False, highlight=False)
+        say(
+            f"dry run: about {found.requests:,} requests of ~{found.prompt_tokens:,} prompt + "
+            f"~{found.completion_tokens:,} completion tokens for {job.config.num_examples:,} examples: about "
+            f"${found.cost_usd:,.2f}" + ("" if found.priced else " (no price known for this model)")
+        )
+        return
+    checkpoint = Checkpoint.in_dir(out_dir)
+    if checkpoint.exists() and not resume:
+        say(f"{out_dir}: starting over (pass --resume to continue its checkpoint; cached replies are reused)")
+    kept = f"Finished requests are kept in {checkpoint.path}; rerun with --resume"
+    started = time.monotonic()
+    try:
+        with progress() as bar:
+            task = bar.add_task("generating", total=num_examples, info="")
+
+            def update(stats) -> None:
+                elapsed = max(time.monotonic() - started, 1e-9)
+                rejected = stats.proposed - stats.valid
+                info = (
+                    f"rejected {rejected / max(stats.proposed, 1):5.1%}  "
+                    f"dup {stats.duplicates_exact + stats.duplicates_near}  "
+                    f"${stats.cost_usd:,.4f}  {stats.requests / elapsed:6.1f} req/s"
+                )
+                bar.update(task, completed=stats.accepted, info=info)
+
+            result, record = run_job(job, on_progress=update)
+    except (RunAborted, CheckpointError) as exc:
+        raise type(exc)(f"{exc}. {kept}") from None
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted. {kept}") from None
+    err.print(summary_table(record))
+    say(f"wrote {out_dir} (DatasetDict: {', '.join(record.splits)}) and {out_dir / 'run.json'}")
+    if result.stats.accepted < num_examples:
+        warn(f"accepted {result.stats.accepted} of {num_examples}: {result.stop_reason}")
+
+
+def summary_table(record):
+    """The run summary: the funnel, failures, tokens, cost and where it stopped."""
+    stats = record.stats
+    rows = [
+        ("accepted / requested", f"{record.accepted:,} / {record.requested:,}"),
+        ("teacher requests (failed)", f"{stats['requests']:,} ({stats['failed_requests']:,})"),
+        (
+            "responses (cached, rejected)",
+            f"{stats['responses']:,} ({stats['cached_responses']:,}, {stats['rejected_responses']:,})",
+        ),
+        ("examples proposed / parsed / valid", f"{stats['proposed']:,} / {stats['parsed']:,} / {stats['valid']:,}"),
+        ("duplicates dropped (exact, near)", f"{record.duplicates['exact']:,}, {record.duplicates['near']:,}"),
+        ("tokens (prompt, completion)", f"{record.prompt_tokens:,}, {record.completion_tokens:,}"),
+        ("cost", f"${record.cost_usd:,.4f}"),
+        ("splits", ", ".join(f"{k} {v:,}" for k, v in record.splits.items())),
+        ("wall time", f"{record.wall_seconds:,.1f} s"),
+        ("stopped", record.stop_reason),
+    ]
+    rows += [(f"rejected: {code}", f"{count:,}") for code, count in record.rejected.items()]
+    title = f"run summary: {record.recipe['name']} ({record.teacher}, {record.model})"
+    return key_value_table(title, rows)

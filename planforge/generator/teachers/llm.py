@@ -1,0 +1,117 @@
+"""The LLM teacher: asks a model behind any OpenAI-compatible endpoint for requests and plans.
+
+It renders the recipe's teacher prompt for each request (the offered functions, the recipe's rules, its
+few-shot examples, the targets and the example's "now") and hands it to a :class:`~planforge.llms.ChatClient`;
+the client brings structured output, retries, rate limits and the reply cache (:mod:`planforge.llms`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planforge.generator.teachers.base import TeacherReply, TeacherRequest
+from planforge.llms.base import ChatClient, ClientStats
+from planforge.prompting import PLANNER_INSTRUCTIONS, render_function
+from planforge.recipes.loader import Recipe
+
+DEFAULT_SYSTEM_PROMPT = """\
+You write training data for a small on-device planner model. Each example is a realistic request a user \
+might type or say to their assistant, and the plan the planner should output for it.
+
+{planner_instructions}
+
+The functions the assistant can call:
+{functions}
+
+Rules the plans must follow:
+{rules}
+
+Examples of requests and plans:
+{few_shot}
+
+Answer with JSON only: {{"examples": [{{"query": "...", "plan": "1. ...\\n2. join()"}}]}}."""
+
+DEFAULT_USER_PROMPT = """\
+Write {num_examples} new examples. Each request must need these functions: {targets}. The other listed \
+functions are distractors: use one only if the request truly needs it. Vary the wording, length and \
+register of the requests; use concrete names, topics, places and times. The current date and time is \
+{now}: resolve relative dates ("tomorrow at 3pm", "next Friday") against it."""
+
+EXAMPLES_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["examples"],
+    "properties": {
+        "examples": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["query", "plan"],
+                "properties": {"query": {"type": "string"}, "plan": {"type": "string"}},
+            },
+        }
+    },
+}
+
+
+class LLMTeacher:
+    """Teacher requests -> chat messages -> the client's reply. ``name`` is what run.json records."""
+
+    name = "openai"
+    candidate_targets = None  # any function set: the model writes what it is asked for
+
+    def __init__(
+        self,
+        recipe: Recipe,
+        client: ChatClient,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ):
+        self.recipe = recipe
+        self.client = client
+        self.model = client.model
+        self.endpoint = client.endpoint
+        self.temperature = recipe.teacher["temperature"] if temperature is None else temperature
+        self.max_tokens = max_tokens or recipe.teacher["max_tokens"]
+
+    @property
+    def stats(self) -> ClientStats:
+        return self.client.stats
+
+    # -- prompt ----------------------------------------------------------------------------------------
+
+    def messages(self, request: TeacherRequest) -> list[dict[str, Any]]:
+        teacher = self.recipe.teacher
+        few_shot = (
+            "\n\n".join(
+                f"Request: {shot.query}\n" + (f"(now: {shot.now})\n" if shot.now else "") + f"Plan:\n{shot.plan}"
+                for shot in self.recipe.few_shot
+            )
+            or "(none)"
+        )
+        rules = "\n".join(f"- {r.description}" for r in self.recipe.rules) or "- (none)"
+        system = teacher.get("system_prompt", DEFAULT_SYSTEM_PROMPT).format(
+            planner_instructions=teacher.get("planner_instructions", PLANNER_INSTRUCTIONS),
+            functions="\n".join(render_function(spec) for spec in request.tools.specs),
+            rules=rules,
+            few_shot=few_shot,
+        )
+        user = teacher.get("user_prompt", DEFAULT_USER_PROMPT).format(
+            num_examples=request.num_examples, targets=", ".join(request.targets), now=request.now
+        )
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def render(self, request: TeacherRequest) -> str:
+        return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in self.messages(request))
+
+    def sampling_params(self) -> dict[str, Any]:
+        return {"temperature": self.temperature, "max_tokens": self.max_tokens}
+
+    # -- calls -----------------------------------------------------------------------------------------
+
+    async def complete(self, request: TeacherRequest) -> TeacherReply:
+        return await self.client.chat(self.messages(request), self.sampling_params())
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

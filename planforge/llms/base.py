@@ -1,0 +1,52 @@
+"""What every model client is: chat messages in, one reply out, and counts of what it did.
+
+The OpenAI-compatible client (:mod:`.openai_client`) is plain; the response cache and the rate limits are
+layers around any client (:mod:`.layers`), as transports compose in httpx. Each role (teacher, student,
+model under evaluation) uses a client through this protocol only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Messages = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    content: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+
+
+@dataclass
+class ClientStats:
+    """Shared by a client and its layers: what reached the endpoint and what did not need to."""
+
+    calls: int = 0  # requests sent to the endpoint (retries inside one request not counted)
+    cache_hits: int = 0
+    failures: int = 0  # requests that failed after retries
+    structured_output: str = ""  # how replies were constrained: json_schema | json_object | prompt
+    notes: list[str] = field(default_factory=list)  # what the client decided on its own (fallbacks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "cache_hits": self.cache_hits,
+            "failures": self.failures,
+            "structured_output": self.structured_output or None,
+            "notes": list(self.notes),
+        }
+
+
+class ChatClient(Protocol):
+    model: str
+    endpoint: str  # the base URL without credentials (what run.json and the summary show)
+    stats: ClientStats
+
+    async def chat(self, messages: Messages, params: dict[str, Any]) -> ChatReply:
+        """One completion; raises :class:`planforge.errors.LLMError` after retries."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,223 @@
+"""A plain async client for any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp server, Ollama...).
+
+One :meth:`OpenAIChatClient.chat` is one chat completion. Retries (429 honouring Retry-After, 5xx, timeouts,
+dropped connections; jittered exponential back-off) are the ``openai`` SDK's own; caching and rate limits
+are layers (:mod:`planforge.llms.layers`). The API key stays inside the SDK client: never logged, never stored.
+
+Structured output: given a JSON schema, the client asks for ``response_format`` json_schema; an endpoint that
+refuses it (any error whose body names ``response_format``, whatever its status code: llama.cpp's server
+answers 500) gets json_object next, then the prompt alone. The choice is remembered for the endpoint and
+recorded in :attr:`ClientStats.structured_output`. Until one request succeeds with a mode, requests are sent
+without the SDK's retries, so a refusal costs one round trip, not a back-off schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from planforge.errors import LLMError
+from planforge.llms.base import ChatReply, ClientStats, Messages
+from planforge.secrets import scrub_url
+
+OPENAI_URL = "https://api.openai.com/v1"
+STRUCTURED_MODES = ("json_schema", "json_object", "prompt")
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def connection_reason(exc: BaseException) -> str:
+    """Why a connection failed, from the innermost cause: "connection refused", "name not resolved", "timed out"."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(f"{type(e).__name__} {e}" for e in seen).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+        return "host name not resolved"
+    if "timeout" in text or "timed out" in text:
+        return "timed out"
+    if "ssl" in text or "certificate" in text:
+        return "TLS error"
+    return _short(seen[-1]) or "connection failed"
+
+
+def _names_response_format(exc: BaseException) -> bool:
+    parts = [str(exc)]
+    body = getattr(exc, "body", None)
+    if body is not None:
+        parts.append(json.dumps(body, default=str) if not isinstance(body, str) else body)
+    response = getattr(exc, "response", None)
+    if response is not None:
+        with contextlib.suppress(Exception):  # the body may be unreadable; the message is enough then
+            parts.append(response.text)
+    text = " ".join(parts).lower()
+    return "response_format" in text or "json_schema" in text or "response format" in text
+
+
+def _http_client(pool_size: int):
+    """The SDK's aiohttp transport (about half the client CPU per request of its httpx default), with a
+    connection pool as large as the concurrency."""
+    import openai
+
+    try:
+        import httpx2 as httpx  # the transport package of openai >= 3
+    except ImportError:  # pragma: no cover - older openai
+        import httpx
+    limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
+    try:
+        return openai.DefaultAioHttpClient(limits=limits)
+    except (RuntimeError, ImportError, TypeError):  # aiohttp extra missing
+        return openai.DefaultAsyncHttpxClient(limits=limits)
+
+
+class OpenAIChatClient:
+    """One endpoint and model. ``json_schema``: the schema replies should follow (structured output)."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        max_retries: int = 6,
+        timeout: float = 120.0,
+        pool_size: int = 32,
+        json_schema: dict[str, Any] | None = None,
+        schema_name: str = "reply",
+    ):
+        import openai
+
+        self.model = model
+        self.base_url = base_url
+        self.endpoint = scrub_url(base_url) if base_url else OPENAI_URL
+        self.stats = ClientStats(structured_output="json_schema" if json_schema else "prompt")
+        self.json_schema = json_schema
+        self.schema_name = schema_name
+        self._confirmed = json_schema is None  # a mode is confirmed once a request succeeds with it
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key or "none",
+            base_url=base_url,
+            max_retries=max_retries,
+            timeout=timeout,
+            http_client=_http_client(pool_size),
+        )
+        self._probe = self._client.with_options(max_retries=0)
+        self._lock = asyncio.Lock()
+
+    # -- the request --------------------------------------------------------------------------------------
+
+    def _response_format(self, mode: str) -> dict[str, Any] | None:
+        if mode == "json_schema":
+            return {
+                "type": "json_schema",
+                "json_schema": {"name": self.schema_name, "schema": self.json_schema, "strict": True},
+            }
+        if mode == "json_object":
+            return {"type": "json_object"}
+        return None
+
+    async def chat(self, messages: Messages, params: dict[str, Any]) -> ChatReply:
+        self.stats.calls += 1
+        try:
+            return await self._chat(messages, params)
+        except LLMError:
+            self.stats.failures += 1
+            raise
+
+    async def _chat(self, messages: Messages, params: dict[str, Any]) -> ChatReply:
+        import openai
+
+        while True:
+            mode = self.stats.structured_output
+            body: dict[str, Any] = {"model": self.model, "messages": messages, **params}
+            response_format = self._response_format(mode)
+            if response_format is not None:
+                body["response_format"] = response_format
+            probing = not self._confirmed and mode != "prompt"
+            try:
+                response = await self._post(self._probe if probing else self._client, body)
+            except openai.APIStatusError as exc:
+                if mode != "prompt" and _names_response_format(exc):
+                    await self._downgrade(mode, exc)
+                    continue
+                if probing and (exc.status_code >= 500 or exc.status_code == 429):
+                    response = await self._mapped(self._client, body)  # an ordinary failure: now with retries
+                else:
+                    raise self._error(exc) from None
+            except (openai.APIConnectionError, json.JSONDecodeError) as exc:
+                if probing:
+                    response = await self._mapped(self._client, body)
+                else:
+                    raise self._error(exc) from None
+            if not self._confirmed and self.stats.structured_output == mode:
+                self._confirmed = True
+            return self._reply(response)
+
+    async def _post(self, client: Any, body: dict[str, Any]) -> Any:
+        # client.post rather than chat.completions.create: the same retries, auth and errors, without the
+        # per-call walk over typed parameters and the pydantic response model, which together cost more CPU
+        # than everything else a request does (about 2 ms per request).
+        return await client.post("/chat/completions", body=body, cast_to=dict)
+
+    async def _mapped(self, client: Any, body: dict[str, Any]) -> Any:
+        import openai
+
+        try:
+            return await self._post(client, body)
+        except (openai.OpenAIError, json.JSONDecodeError) as exc:
+            raise self._error(exc) from None
+
+    async def _downgrade(self, failed_mode: str, exc: BaseException) -> None:
+        async with self._lock:
+            if self.stats.structured_output != failed_mode:
+                return  # another request already moved on
+            following = STRUCTURED_MODES[STRUCTURED_MODES.index(failed_mode) + 1]
+            self.stats.structured_output = following
+            status = getattr(exc, "status_code", "?")
+            self.stats.notes.append(
+                f"{self.endpoint} refused response_format {failed_mode} (HTTP {status}); using {following}"
+            )
+
+    def _error(self, exc: BaseException) -> LLMError:
+        import openai
+
+        where = self.endpoint
+        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            return LLMError(f"{where} refused the API key (HTTP {exc.status_code}): {_short(exc)}", fatal=True)
+        if isinstance(exc, openai.NotFoundError):
+            return LLMError(f"model {self.model!r} or endpoint not found at {where}: {_short(exc)}", fatal=True)
+        if isinstance(exc, openai.BadRequestError):
+            return LLMError(f"the endpoint refused the request: {_short(exc)}")
+        if isinstance(exc, openai.RateLimitError):
+            return LLMError(f"rate limited after retries: {_short(exc)}")
+        if isinstance(exc, openai.APIConnectionError):
+            return LLMError(f"cannot reach {where}: {connection_reason(exc)}", fatal=False)
+        if isinstance(exc, openai.APIStatusError):
+            return LLMError(f"server error {exc.status_code} after retries")
+        if isinstance(exc, json.JSONDecodeError):  # a 200 whose body is not JSON (the SDK does not retry it)
+            return LLMError("malformed response body (not JSON)")
+        return LLMError(_short(exc))
+
+    @staticmethod
+    def _reply(response: Any) -> ChatReply:
+        try:
+            content = response["choices"][0]["message"]["content"] or ""
+            usage = response.get("usage") or {}
+            return ChatReply(
+                content,
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+            )
+        except (TypeError, KeyError, IndexError, AttributeError, ValueError):
+            raise LLMError("malformed response body (no choices[0].message)") from None
+
+    async def aclose(self) -> None:
+        await self._client.close()
