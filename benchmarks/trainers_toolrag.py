@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     set_threads(args.threads)
 
-    from planforge.trainers.models import packaged_gguf
+    from planforge.llms.local import packaged_gguf
     from planforge.trainers.toolrag import ToolRAGConfig, train_toolrag
 
     data = ensure_dataset(args.data, args.n, teacher=args.teacher)
