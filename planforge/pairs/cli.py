@@ -65,7 +65,7 @@ def pairs(
             kind=student,
             model=model,
             endpoint=EndpointOptions(
-                base_url=base_url, api_key_env=api_key_env, concurrency=concurrency, use_cache=False
+                base_url=base_url, api_key_env=api_key_env, concurrency=concurrency, max_retries=2, use_cache=False
             ),
             temperature=temperature,
             max_new_tokens=max_new_tokens,

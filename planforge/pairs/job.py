@@ -23,7 +23,9 @@ STUDENTS = ("local", "openai")
 class StudentOptions:
     kind: str = "local"  # local (transformers) | openai (any OpenAI-compatible endpoint)
     model: str | None = None  # hub id, folder or .gguf (local; default SmolLM2-135M), or the endpoint's model
-    endpoint: EndpointOptions = field(default_factory=lambda: EndpointOptions(concurrency=8, use_cache=False))
+    endpoint: EndpointOptions = field(
+        default_factory=lambda: EndpointOptions(concurrency=8, max_retries=2, use_cache=False)
+    )
     temperature: float = 0.0
     max_new_tokens: int = 320
     batch_size: int = 8  # local: prompts per generation batch

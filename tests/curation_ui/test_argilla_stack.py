@@ -11,6 +11,9 @@ import uuid
 
 import argilla as rg
 import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
 
 LABELS = ["chosen_better", "rejected_better", "tie"]
 

@@ -16,6 +16,8 @@ from planforge.dataset.features import REVIEWED_FEATURES
 
 from .annotators import Annotator
 
+pytestmark = pytest.mark.integration
+
 PASSWORD = "annot-pass-123"
 BAD_FIX = "1. launch_rockets()\n2. join()"
 

@@ -54,3 +54,26 @@ def test_run_summary_is_defensive() -> None:
     assert odd.rejected == {"syntax": 2} and odd.duplicates == {"total": 3}
     assert odd.total_tokens == 10 and odd.cost_usd is None and odd.teacher is None
     assert odd.recipe == {"name": "mac"} and odd.argv == ["gen", "run", "recipe", "mac"]
+
+
+def test_the_generator_writes_what_publishing_reads(tmp_path) -> None:
+    """One schema: run.json from a real (offline) run reads back into the same record, and every field the card
+    prints for a run is there."""
+    from planforge.generator.job import JobSettings, TeacherOptions, prepare_job, run_job
+
+    job = prepare_job(JobSettings("mac_assistant", tmp_path / "run", num_examples=12, teacher=TeacherOptions("template")))
+    _, written = run_job(job)
+    read = RunRecord.read(tmp_path / "run")
+    assert read == written
+    assert read.to_dict() == written.to_dict()
+    assert read.accepted == 12 and read.funnel[-1] == ("accepted", 12) and read.acceptance_rate
+    assert read.sampling["max_targets"] == job.recipe.sampling["max_targets"]
+    assert read.validators["rules"] == [r.name for r in job.recipe.rules] and read.validators["require_join"]
+    assert read.command is not None and read.recipe["hash"] == job.recipe.content_hash
+    assert read.prompt_tokens == 0 and read.teacher == "template" and read.base_url is None
+
+
+def test_unknown_keys_survive_a_round_trip() -> None:
+    record = RunRecord.from_dict({"accepted": 3, "future_field": {"x": 1}})
+    assert record.extra == {"future_field": {"x": 1}}
+    assert RunRecord.from_dict(record.to_dict()) == record

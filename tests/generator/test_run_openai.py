@@ -1,3 +1,4 @@
+
 """The openai teacher through real HTTP against an OpenAI-compatible server started by the test:
 slow replies, 429 + Retry-After, 500, malformed bodies and content, hallucinated functions, cycles."""
 
@@ -10,9 +11,12 @@ import threading
 from collections import Counter
 
 import datasets
+import pytest
 
 from planforge.secrets import scrub_text, scrub_url
 from tests.support.openai_server import OpenAIServer, Reply
+
+pytestmark = pytest.mark.integration
 
 SCENARIOS = ("ok", "rate_limit", "server_error", "slow", "malformed_body", "bad_content", "hallucinated", "cycle")
 

@@ -90,6 +90,7 @@ def _student_server(plans: datasets.DatasetDict):
     return OpenAIServer(responder), kinds
 
 
+@pytest.mark.integration
 def test_openai_student_pairs_skip_matches_and_keep_wrong_plans(gen, plans_dir, tmp_path):
     plans = datasets.load_from_disk(str(plans_dir))
     server, kinds = _student_server(plans)
@@ -155,6 +156,7 @@ def test_openai_student_pairs_skip_matches_and_keep_wrong_plans(gen, plans_dir, 
     assert report["by_source"].get("student", 0) + report["skipped"].get("student_matched", 0) == asked
 
 
+@pytest.mark.torch
 def test_local_student_from_a_model_folder(gen, plans_dir, tiny_model_dir, tmp_path):
     out = tmp_path / "local"
     result = gen(
@@ -183,6 +185,7 @@ def test_local_student_from_a_model_folder(gen, plans_dir, tiny_model_dir, tmp_p
     assert json.loads((out / "pairs.json").read_text())["student"] == "local:tiny-llama"
 
 
+@pytest.mark.torch
 def test_dpo_trainer_reads_the_pairs_as_they_are(gen, plans_dir, tiny_model_dir, tmp_path):
     pytest.importorskip("trl")
     from transformers import AutoModelForCausalLM, AutoTokenizer

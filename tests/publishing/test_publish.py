@@ -24,6 +24,8 @@ from tests.publishing import fixtures
 from tests.publishing.conftest import all_bytes, assert_no_secret
 from tests.publishing.fake_hub import TOKEN
 
+pytestmark = pytest.mark.integration
+
 REPO = "tester/mac-plans"
 SPLITS = ["train", "validation", "test"]
 

@@ -17,6 +17,8 @@ from planforge.publishing.report import build_report
 from planforge.publishing.source import load_source
 from tests.publishing import fixtures
 
+pytestmark = pytest.mark.integration
+
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 APT_HINT = "apt-get install -y chromium chromium-driver"
 

@@ -32,7 +32,7 @@ pytest.importorskip("aiohttp")
 
 from tests.support.openai_server import DEFAULT_CONTENT, OpenAIServer, Reply, script  # noqa: E402
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = [{"role": "user", "content": "Find Sid's email address."}]

@@ -16,6 +16,8 @@ from planforge.trainers.cli import eval_app, train_app
 
 from .conftest import make_examples, read_json
 
+pytestmark = pytest.mark.torch
+
 RUN_FILES = ("run_config.json", "metrics.json", "dataset_fingerprint.json")
 
 

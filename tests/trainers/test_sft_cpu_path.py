@@ -20,6 +20,8 @@ from planforge.trainers.sft import SFTRunConfig, build_sft_rows, make_trainer
 
 from .test_commands import ok
 
+pytestmark = pytest.mark.torch
+
 
 def _trainer(plans_dir, tiny_model_dir, tmp_path, **config):
     ds = load_dataset_of_kind(plans_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
