@@ -92,9 +92,9 @@ def test_failures_are_not_cached(tmp_path):
 
 
 def test_errors_say_what_happened(tmp_path):
-    with OpenAIServer(Reply.error(401, "bad key", type="invalid_request_error"), api_key=None) as server:
-        with pytest.raises(LLMError, match=r"refused the API key \(HTTP 401\)") as caught:
-            chat(connect(options(server, tmp_path, use_cache=False), "m"))
+    refusing = OpenAIServer(Reply.error(401, "bad key", type="invalid_request_error"))
+    with refusing as server, pytest.raises(LLMError, match=r"refused the API key \(HTTP 401\)") as caught:
+        chat(connect(options(server, tmp_path, use_cache=False), "m"))
     assert caught.value.fatal
     dead = EndpointOptions(base_url="http://127.0.0.1:9/v1", max_retries=0, use_cache=False)
     with pytest.raises(LLMError, match="cannot reach http://127.0.0.1:9/v1: connection refused"):
