@@ -353,8 +353,17 @@ def recipe_sampling(sampling: Any) -> list[str]:
 
 
 def _how_it_was_made(inputs: CardInputs) -> list[str]:
-    run, stats = inputs.run, inputs.stats
     out = ["## How it was made", ""]
+    for section in (_made_facts, _made_validators, _made_funnel, _made_rejections, _made_cost):
+        out += section(inputs)
+    if inputs.kind != PLANS:
+        out += _pairs_provenance(inputs) + _pairs_breakdown(inputs)
+    return out
+
+
+def _made_facts(inputs: CardInputs) -> list[str]:
+    """Recipe, teacher, endpoint, seed, teacher calls, target, version and function sampling, as a list."""
+    run, stats = inputs.run, inputs.stats
     facts: list[str] = []
     recipe = run.recipe
     if recipe:
@@ -364,7 +373,9 @@ def _how_it_was_made(inputs: CardInputs) -> list[str]:
         if recipe.get("hash"):
             parts.append(f"hash `{recipe['hash']}`")
         facts.append("**Recipe:** " + ", ".join(parts))
-    if run.teacher or run.model:
+    if run.teacher == "template":
+        facts.append("**Teacher:** the offline template teacher (no language model)")
+    elif run.teacher or run.model:
         facts.append(f"**Teacher:** {run.teacher or 'n/a'}, model `{run.model or 'n/a'}`")
     if run.base_url:
         facts.append(f"**Endpoint:** `{run.base_url}`")
@@ -399,13 +410,17 @@ def _how_it_was_made(inputs: CardInputs) -> list[str]:
         sampling.append("settings: `" + json.dumps(run.sampling, ensure_ascii=False, sort_keys=True) + "`")
     if sampling:
         facts.append("**Function sampling:** " + "; ".join(sampling))
-    out += [f"- {fact}" for fact in facts]
+    out = [f"- {fact}" for fact in facts]
     if facts:
         out.append("")
     if not run.known and inputs.kind == PLANS:
         out += ["No `run.json` was found beside the data, so generation statistics are unknown.", ""]
+    return out
 
-    out += [
+
+def _made_validators(inputs: CardInputs) -> list[str]:
+    run = inputs.run
+    out = [
         "**Validators.** Every kept plan parses, calls only the functions offered with its request, passes each "
         "function's JSON Schema (no missing, unexpected or mistyped arguments), references only earlier steps "
         "(`$K`), forms a DAG, ends in `join()` and feeds each step only values of the right declared type."
@@ -415,26 +430,36 @@ def _how_it_was_made(inputs: CardInputs) -> list[str]:
         names = [
             r if isinstance(r, str) else str(r.get("name", r)) if isinstance(r, Mapping) else str(r) for r in rules
         ]
-        out.append("Recipe rules checked as well: " + ", ".join(f"`{n}`" for n in names) + ".")
+        out.append("Recipe rules checked as well: " + ", ".join(f"`{n.rpartition(':')[2]}`" for n in names) + ".")
     if inputs.recipe_meta.get("require_join") is False:
         out.append("This recipe does not require the final `join()`.")
     if run.validators is not None:
         out.append("Validator settings: `" + json.dumps(run.validators, ensure_ascii=False, sort_keys=True) + "`.")
-    out.append("")
+    return [*out, ""]
 
-    if run.funnel:
-        top_stage, top = run.funnel[0]
-        rows = [(FUNNEL_DOCS.get(stage, stage), _int(n), _pct(n / top) if top else "n/a") for stage, n in run.funnel]
-        out += [_table(["stage", "examples", f"of {top_stage}"], rows), ""]
-        rates = []
-        if run.acceptance_rate is not None:
-            rates.append(f"acceptance rate {_pct(run.acceptance_rate)} (accepted / {run.acceptance_base})")
-        if run.validity_rate is not None:
-            rates.append(f"validity rate {_pct(run.validity_rate)} (valid / parsed)")
-        if run.duplicate_rate is not None:
-            rates.append(f"duplicate rate {_pct(run.duplicate_rate)} (dropped / valid)")
-        if rates:
-            out += ["Rates: " + "; ".join(rates) + ".", ""]
+
+def _made_funnel(inputs: CardInputs) -> list[str]:
+    run = inputs.run
+    if not run.funnel:
+        return []
+    top_stage, top = run.funnel[0]
+    rows = [(FUNNEL_DOCS.get(stage, stage), _int(n), _pct(n / top) if top else "n/a") for stage, n in run.funnel]
+    out = [_table(["stage", "examples", f"of {top_stage}"], rows), ""]
+    rates = []
+    if run.acceptance_rate is not None:
+        rates.append(f"acceptance rate {_pct(run.acceptance_rate)} (accepted / {run.acceptance_base})")
+    if run.validity_rate is not None:
+        rates.append(f"validity rate {_pct(run.validity_rate)} (valid / parsed)")
+    if run.duplicate_rate is not None:
+        rates.append(f"duplicate rate {_pct(run.duplicate_rate)} (dropped / valid)")
+    if rates:
+        out += ["Rates: " + "; ".join(rates) + ".", ""]
+    return out
+
+
+def _made_rejections(inputs: CardInputs) -> list[str]:
+    run = inputs.run
+    out: list[str] = []
     if run.rejected:
         total = sum(run.rejected.values())
         rows = [(f"`{code}`", _int(n), _pct(n / total)) for code, n in run.rejected.items()]
@@ -444,6 +469,11 @@ def _how_it_was_made(inputs: CardInputs) -> list[str]:
         out += [f"Duplicates dropped: {dup} (total {run.duplicates_total:,}).", ""]
     if run.surplus:
         out += [f"{run.surplus:,} valid, distinct examples beyond the target were not kept.", ""]
+    return out
+
+
+def _made_cost(inputs: CardInputs) -> list[str]:
+    run = inputs.run
     cost = []
     if run.cost_usd is not None:
         cost.append(f"${run.cost_usd:,.4f}")
@@ -454,35 +484,33 @@ def _how_it_was_made(inputs: CardInputs) -> list[str]:
         cost.append(f"{_int(run.total_tokens)} tokens ({tokens})")
     if run.wall_seconds is not None:
         cost.append(f"{run.wall_seconds:,.0f} s wall time")
-    if cost:
-        out += ["**Cost:** " + "; ".join(cost) + ".", ""]
-    if inputs.kind != PLANS:
-        out += _pairs_provenance(inputs)
-        if stats.rejection_sources:
-            rows = [(k, _int(n)) for k, n in stats.rejection_sources.most_common()]
-            out += ["Where the rejected plans come from:", "", _table(["source", "pairs"], rows), ""]
-        if stats.rejection_kinds:
-            rows = [(k, _int(n)) for k, n in stats.rejection_kinds.most_common()]
-            out += ["What is wrong with them:", "", _table(["rejection kind", "pairs"], rows), ""]
-        if stats.verdicts:
-            rows = [(k, _int(n)) for k, n in stats.verdicts.most_common()]
-            mean = sum(stats.agreements) / len(stats.agreements) if stats.agreements else None
-            extra = f" Mean reviewer agreement: {mean:.2f}." if mean is not None else ""
-            out += [f"Review verdicts:{extra}", "", _table(["verdict", "pairs"], rows), ""]
-        if stats.review_error_kinds:
-            rows = [(k, _int(n)) for k, n in stats.review_error_kinds.most_common()]
-            out += [
-                "What reviewers said is wrong with the rejected plans:",
-                "",
-                _table(["error", "mentions"], rows),
-                "",
-            ]
-        if stats.corrected or stats.swapped:
-            out += [
-                f"Reviewers wrote the chosen plan of {stats.corrected:,} pairs and swapped chosen and rejected in "
-                f"{stats.swapped:,}; every reviewer-written plan passed the validators before it was kept.",
-                "",
-            ]
+    return ["**Cost:** " + "; ".join(cost) + ".", ""] if cost else []
+
+
+def _pairs_breakdown(inputs: CardInputs) -> list[str]:
+    """Where rejected plans come from, what is wrong with them, and what reviewers said."""
+    stats = inputs.stats
+    out: list[str] = []
+    if stats.rejection_sources:
+        rows = [(k, _int(n)) for k, n in stats.rejection_sources.most_common()]
+        out += ["Where the rejected plans come from:", "", _table(["source", "pairs"], rows), ""]
+    if stats.rejection_kinds:
+        rows = [(k, _int(n)) for k, n in stats.rejection_kinds.most_common()]
+        out += ["What is wrong with them:", "", _table(["rejection kind", "pairs"], rows), ""]
+    if stats.verdicts:
+        rows = [(k, _int(n)) for k, n in stats.verdicts.most_common()]
+        mean = sum(stats.agreements) / len(stats.agreements) if stats.agreements else None
+        extra = f" Mean reviewer agreement: {mean:.2f}." if mean is not None else ""
+        out += [f"Review verdicts:{extra}", "", _table(["verdict", "pairs"], rows), ""]
+    if stats.review_error_kinds:
+        rows = [(k, _int(n)) for k, n in stats.review_error_kinds.most_common()]
+        out += ["What reviewers said is wrong with the rejected plans:", "", _table(["error", "mentions"], rows), ""]
+    if stats.corrected or stats.swapped:
+        out += [
+            f"Reviewers wrote the chosen plan of {stats.corrected:,} pairs and swapped chosen and rejected in "
+            f"{stats.swapped:,}; every reviewer-written plan passed the validators before it was kept.",
+            "",
+        ]
     return out
 
 

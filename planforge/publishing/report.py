@@ -12,7 +12,7 @@ import html
 import io
 import textwrap
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -347,155 +347,163 @@ class Chart:
     wide: bool = False
 
 
+@dataclass(frozen=True)
+class ChartSpec:
+    """One chart of the report: shown when ``shown(stats, run)`` holds, drawn by ``draw(stats, run)``."""
+
+    title: str
+    shown: Callable[[DatasetStats, RunRecord], bool]
+    draw: Callable[[DatasetStats, RunRecord], Chart]
+
+
+def _function_frequency(stats: DatasetStats, run: RunRecord) -> Chart:
+    names = stats.functions[:30]
+    figure = bar_chart_h(
+        names, [stats.function_plans[f] for f in names], "Function frequency", "plans using the function"
+    )
+    caption = "How many plans call each function (at least once)."
+    if len(stats.function_plans) > 30:
+        caption += f" Top 30 of {len(stats.function_plans)}."
+    return Chart("Function frequency", figure_to_data_uri(figure), caption)
+
+
+def _cooccurrence(stats: DatasetStats, run: RunRecord) -> Chart:
+    names, matrix = cooccurrence_matrix(stats, top=15)
+    return Chart(
+        "Function co-occurrence",
+        figure_to_data_uri(heatmap(names, matrix, "Function co-occurrence")),
+        "Plans that use both functions; the diagonal counts plans using the function.",
+    )
+
+
+def _dag_depth(stats: DatasetStats, run: RunRecord) -> Chart:
+    figure = bar_chart_v(stats.dag_depths, "DAG depth", "longest dependency chain (steps)", color=PALETTE[2])
+    parallel = f" {100 * stats.parallel_plans / stats.plans:.0f}% of plans have steps that can run in parallel."
+    return Chart("DAG depth", figure_to_data_uri(figure), _summary_caption(stats.dag_depths, "steps") + parallel)
+
+
+def _agreement(stats: DatasetStats, run: RunRecord) -> Chart:
+    mean = sum(stats.agreements) / len(stats.agreements)
+    figure = histogram(stats.agreements, "Reviewer agreement", "share of reviewers agreeing")
+    return Chart("Reviewer agreement", figure_to_data_uri(figure), f"Mean agreement {mean:.2f}.")
+
+
+#: The report's charts in order; a chart with nothing to show (no duplicates, no tokens) is left out.
+CHARTS: tuple[ChartSpec, ...] = (
+    ChartSpec(
+        "Generation funnel",
+        lambda stats, run: bool(run.funnel),
+        lambda stats, run: Chart(
+            "Generation funnel",
+            figure_to_data_uri(funnel_chart(run.funnel, "Generation funnel")),
+            "From the examples the teacher proposed to those kept; percentages of the first stage.",
+        ),
+    ),
+    ChartSpec("Function frequency", lambda stats, run: bool(stats.function_plans), _function_frequency),
+    ChartSpec("Function co-occurrence", lambda stats, run: len(stats.function_plans) >= 2, _cooccurrence),
+    ChartSpec(
+        "Plan length",
+        lambda stats, run: bool(stats.function_plans),
+        lambda stats, run: Chart(
+            "Plan length",
+            figure_to_data_uri(bar_chart_v(stats.plan_lengths, "Plan length", "calls per plan (join() excluded)")),
+            _summary_caption(stats.plan_lengths, "calls"),
+        ),
+    ),
+    ChartSpec("DAG depth", lambda stats, run: bool(stats.function_plans and stats.plans), _dag_depth),
+    ChartSpec(
+        "Rejections by validator code",
+        lambda stats, run: bool(run.rejected),
+        lambda stats, run: _bars(
+            "Rejections by validator code",
+            run.rejected,
+            "plans",
+            PALETTE[3],
+            "Plans the validators rejected, counted once under each error code they showed.",
+        ),
+    ),
+    ChartSpec(
+        "Duplicates dropped",
+        lambda stats, run: run.duplicates_total > 0,
+        lambda stats, run: _bars(
+            "Duplicates dropped",
+            run.duplicates,
+            "examples",
+            PALETTE[1],
+            f"{run.duplicates_total:,} valid examples dropped as exact or near duplicates.",
+        ),
+    ),
+    ChartSpec(
+        "Tokens",
+        lambda stats, run: bool(run.total_tokens),
+        lambda stats, run: Chart("Tokens", figure_to_data_uri(tokens_chart(run, "Teacher tokens")), _cost_caption(run)),
+    ),
+    ChartSpec(
+        "Rejection kinds",
+        lambda stats, run: bool(stats.rejection_kinds),
+        lambda stats, run: _bars(
+            "Rejection kinds",
+            _ranked(stats.rejection_kinds),
+            "pairs",
+            PALETTE[3],
+            "The defect of each pair's rejected plan.",
+            title="Rejected plans: what is wrong",
+        ),
+    ),
+    ChartSpec(
+        "Rejection sources",
+        lambda stats, run: bool(stats.rejection_sources),
+        lambda stats, run: Chart(
+            "Rejection sources",
+            figure_to_data_uri(pie_chart(stats.rejection_sources, "Rejected plans: where from")),
+            "Origin of the rejected plans.",
+        ),
+    ),
+    ChartSpec(
+        "Validator errors of rejected plans",
+        lambda stats, run: bool(stats.rejected_errors),
+        lambda stats, run: _bars(
+            "Validator errors of rejected plans",
+            _ranked(stats.rejected_errors),
+            "errors",
+            PALETTE[5],
+            "Error codes the validators report on the rejected plans.",
+        ),
+    ),
+    ChartSpec(
+        "Review verdicts",
+        lambda stats, run: bool(stats.verdicts),
+        lambda stats, run: Chart(
+            "Review verdicts",
+            figure_to_data_uri(pie_chart(stats.verdicts, "Review verdicts")),
+            "Verdicts of the human review.",
+        ),
+    ),
+    ChartSpec(
+        "Reviewers' error kinds",
+        lambda stats, run: bool(stats.review_error_kinds),
+        lambda stats, run: _bars(
+            "Reviewers' error kinds",
+            _ranked(stats.review_error_kinds),
+            "mentions",
+            PALETTE[6],
+            "Error kinds the reviewers marked on the rejected plans.",
+            title="What reviewers found wrong",
+        ),
+    ),
+    ChartSpec("Reviewer agreement", lambda stats, run: bool(stats.agreements), _agreement),
+)
+
+
+def sample_chart(i: int, sample: SamplePlan) -> Chart:
+    fig = draw_plan(sample.plan)
+    caption = f"“{textwrap.shorten(sample.title, 240)}” — {sample.subtitle}"
+    return Chart(f"Sample plan {i}", figure_to_data_uri(fig), caption, wide=fig.get_figwidth() > 7.5)
+
+
 def build_charts(stats: DatasetStats, summary: RunRecord, samples: Sequence[SamplePlan]) -> list[Chart]:
-    charts: list[Chart] = []
-    if summary.funnel:
-        charts.append(
-            Chart(
-                "Generation funnel",
-                figure_to_data_uri(funnel_chart(summary.funnel, "Generation funnel")),
-                "From the examples the teacher proposed to those kept; percentages of the first stage.",
-            )
-        )
-    if stats.function_plans:
-        names = stats.functions[:30]
-        charts.append(
-            Chart(
-                "Function frequency",
-                figure_to_data_uri(
-                    bar_chart_h(
-                        names,
-                        [stats.function_plans[f] for f in names],
-                        "Function frequency",
-                        "plans using the function",
-                    )
-                ),
-                "How many plans call each function (at least once)."
-                + (f" Top 30 of {len(stats.function_plans)}." if len(stats.function_plans) > 30 else ""),
-            )
-        )
-        names, matrix = cooccurrence_matrix(stats, top=15)
-        if len(names) >= 2:
-            charts.append(
-                Chart(
-                    "Function co-occurrence",
-                    figure_to_data_uri(heatmap(names, matrix, "Function co-occurrence")),
-                    "Plans that use both functions; the diagonal counts plans using the function.",
-                )
-            )
-        charts.append(
-            Chart(
-                "Plan length",
-                figure_to_data_uri(bar_chart_v(stats.plan_lengths, "Plan length", "calls per plan (join() excluded)")),
-                _summary_caption(stats.plan_lengths, "calls"),
-            )
-        )
-        charts.append(
-            Chart(
-                "DAG depth",
-                figure_to_data_uri(
-                    bar_chart_v(stats.dag_depths, "DAG depth", "longest dependency chain (steps)", color=PALETTE[2])
-                ),
-                _summary_caption(stats.dag_depths, "steps")
-                + (
-                    f" {100 * stats.parallel_plans / stats.plans:.0f}% of plans have steps that can run in parallel."
-                    if stats.plans
-                    else ""
-                ),
-            )
-        )
-    if summary.rejected:
-        charts.append(
-            _bars(
-                "Rejections by validator code",
-                summary.rejected,
-                "plans",
-                PALETTE[3],
-                "Plans the validators rejected, counted once under each error code they showed.",
-            )
-        )
-    if summary.duplicates:
-        charts.append(
-            _bars(
-                "Duplicates dropped",
-                summary.duplicates,
-                "examples",
-                PALETTE[1],
-                f"{summary.duplicates_total:,} valid examples dropped as exact or near duplicates.",
-            )
-        )
-    if summary.total_tokens is not None:
-        charts.append(
-            Chart("Tokens", figure_to_data_uri(tokens_chart(summary, "Teacher tokens")), _cost_caption(summary))
-        )
-    if stats.rejection_kinds:
-        charts.append(
-            _bars(
-                "Rejection kinds",
-                _ranked(stats.rejection_kinds),
-                "pairs",
-                PALETTE[3],
-                "The defect of each pair's rejected plan.",
-                title="Rejected plans: what is wrong",
-            )
-        )
-    if stats.rejection_sources:
-        charts.append(
-            Chart(
-                "Rejection sources",
-                figure_to_data_uri(pie_chart(stats.rejection_sources, "Rejected plans: where from")),
-                "Origin of the rejected plans.",
-            )
-        )
-    if stats.rejected_errors:
-        charts.append(
-            _bars(
-                "Validator errors of rejected plans",
-                _ranked(stats.rejected_errors),
-                "errors",
-                PALETTE[5],
-                "Error codes the validators report on the rejected plans.",
-            )
-        )
-    if stats.verdicts:
-        charts.append(
-            Chart(
-                "Review verdicts",
-                figure_to_data_uri(pie_chart(stats.verdicts, "Review verdicts")),
-                "Verdicts of the human review.",
-            )
-        )
-    if stats.review_error_kinds:
-        charts.append(
-            _bars(
-                "Reviewers' error kinds",
-                _ranked(stats.review_error_kinds),
-                "mentions",
-                PALETTE[6],
-                "Error kinds the reviewers marked on the rejected plans.",
-                title="What reviewers found wrong",
-            )
-        )
-    if stats.agreements:
-        mean = sum(stats.agreements) / len(stats.agreements)
-        charts.append(
-            Chart(
-                "Reviewer agreement",
-                figure_to_data_uri(histogram(stats.agreements, "Reviewer agreement", "share of reviewers agreeing")),
-                f"Mean agreement {mean:.2f}.",
-            )
-        )
-    for i, sample in enumerate(samples, start=1):
-        fig = draw_plan(sample.plan)
-        charts.append(
-            Chart(
-                f"Sample plan {i}",
-                figure_to_data_uri(fig),
-                f"“{textwrap.shorten(sample.title, 240)}” — {sample.subtitle}",
-                wide=fig.get_figwidth() > 7.5,
-            )
-        )
-    return charts
+    charts = [spec.draw(stats, summary) for spec in CHARTS if spec.shown(stats, summary)]
+    return charts + [sample_chart(i, sample) for i, sample in enumerate(samples, start=1)]
 
 
 def _summary_caption(counter: Counter[int], unit: str) -> str:
