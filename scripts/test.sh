@@ -21,6 +21,7 @@ fi
 # torch first, pinned: a CPU build; an unpinned torch pulls gigabytes of CUDA wheels.
 pip_install torch==2.13.0
 pip_install -e ".[all]"
+pip_install --no-deps "bfcl-eval==2026.3.23"
 
 ruff check planforge tests benchmarks scripts
 
