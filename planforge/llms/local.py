@@ -98,9 +98,16 @@ def _torch_dtype(dtype: str | Any):
 
 
 def drop_gguf_quantizer(model: Any) -> Any:
-    """A model de-quantized from GGUF keeps its quantizer, which blocks training and ``save_pretrained``."""
+    """A model de-quantized from GGUF keeps every mark of its quantizer (``hf_quantizer``, ``is_quantized``,
+    ``quantization_method``, ``config.quantization_config``); trainers and ``save_pretrained`` read them and refuse
+    or crash (transformers 5 checks ``is_quantized`` before training). Its weights are plain tensors: drop them all."""
     if getattr(model, "hf_quantizer", None) is not None:
         model.hf_quantizer = None
+    for attribute in ("is_quantized", "quantization_method"):
+        if attribute in vars(model):
+            delattr(model, attribute)
+    if getattr(model, "is_quantized", False):  # a class-level flag: shadow it on the instance
+        model.is_quantized = False
     config = model.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
