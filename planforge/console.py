@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -27,8 +28,9 @@ def first_line(value: BaseException | str, limit: int = 300) -> str:
 
 
 def error(message: str) -> None:
-    """Print a one-line error (the CLI's error handler uses this; no traceback for bad input)."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
+    """Print a one-line error (the CLI's error handler uses this; no traceback for bad input). The message is
+    printed as written: brackets in it (``planforge[publish]``, a JSON value) are not rich markup."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True, markup=True)
 
 
 def say(message: str) -> None:
@@ -37,7 +39,7 @@ def say(message: str) -> None:
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]{message}[/]", highlight=False, soft_wrap=True)
+    err.print(f"[yellow]{escape(message)}[/]", highlight=False, soft_wrap=True)
 
 
 def progress(*, transient: bool = False, info: bool = True, console: Console | None = None) -> Progress:

@@ -101,7 +101,12 @@ class PublishError(ServiceError):
 
 
 class RunAborted(ServiceError):
-    """A generation run that cannot go on (a wrong key, an unreachable endpoint); finished requests are kept."""
+    """A generation run that cannot go on (a wrong key, an unreachable endpoint). ``kept``: how many finished
+    requests the checkpoint holds (None: unknown)."""
+
+    def __init__(self, message: str, kept: int | None = None):
+        super().__init__(message)
+        self.kept = kept
 
 
 class ModelUnavailableError(ServiceError):

@@ -3,6 +3,7 @@ output folders whole or not at all. Every command reads and writes datasets thro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -41,13 +42,21 @@ def load_saved_dataset(path: str | Path, what: str = "dataset") -> datasets.Data
     folder = Path(path)
     if not folder.exists():
         raise DatasetError(f"{path}: no such {what} directory")
+    if not folder.is_dir():
+        raise DatasetError(f"{path}: not a {what} directory (a file)")
+    if (folder / SWAP_JOURNAL).is_file():
+        finish_swap(folder)  # a crash interrupted the last rewrite: both copies are complete, finish it
+    if not (folder / "dataset_dict.json").is_file() and (folder / "run.json").is_file():
+        raise DatasetError(f"{path}: the run wrote no dataset (it accepted no examples)")
     try:
         loaded = datasets.load_from_disk(str(folder))
-    except (FileNotFoundError, ValueError, OSError) as exc:
+    except (FileNotFoundError, ValueError, OSError, IndexError) as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise DatasetError(f"{path}: not a dataset saved with save_to_disk ({reason})") from None
     if isinstance(loaded, datasets.Dataset):
         loaded = datasets.DatasetDict({"train": loaded})
+    if not any(len(split) for split in loaded.values()):
+        raise DatasetError(f"{path}: the {what} has no rows")
     return loaded
 
 
@@ -146,3 +155,126 @@ def replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         new.rename(target)
+
+
+# --------------------------------------------------------------------------------------------------
+# one writer per output folder
+
+
+LOCK_NAME = ".planforge.lock"
+
+
+class OutputLock:
+    """An exclusive lock on an output folder for as long as a run writes into it.
+
+    ``fcntl.flock`` on ``DIR/.planforge.lock``: the kernel releases it when the process ends, however it ends
+    (a kill -9 leaves no stale lock). The holder's PID is written into the file so a second process can say who
+    holds it. POSIX only, as the rest of planforge's file handling."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_NAME
+        self._handle: Any = None
+
+    def acquire(self) -> OutputLock:
+        import fcntl
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise OutputError(
+                f"{self.folder} is being written by another planforge process (PID {holder}); "
+                "wait for it to finish or choose another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def check(self) -> None:
+        """Raise the same one-line error :meth:`acquire` would, without keeping the lock."""
+        if self.path.is_file():
+            self.acquire().release()
+
+    def release(self) -> None:
+        if self._handle is not None:
+            import fcntl
+
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+    def __enter__(self) -> OutputLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+# --------------------------------------------------------------------------------------------------
+# replacing a saved dataset in a folder that holds other files (checkpoint, run.json)
+
+
+SWAP_JOURNAL = ".dataset-swap.json"
+DATASET_ENTRIES = ("dataset_dict.json", "state.json", "dataset_info.json")
+
+
+def saved_entries(folder: Path) -> list[str]:
+    """The files and split folders of the dataset saved in ``folder`` (nothing else that lives there)."""
+    import json
+
+    entries = [name for name in DATASET_ENTRIES if (folder / name).exists()]
+    index = folder / "dataset_dict.json"
+    if index.is_file():
+        with contextlib.suppress(ValueError, OSError):
+            entries += [s for s in json.loads(index.read_text()).get("splits", []) if (folder / s).is_dir()]
+    return entries
+
+
+def swap_in_dataset(staged: Path, folder: Path) -> None:
+    """Replace the dataset saved in ``folder`` by the complete one in ``staged`` (a subfolder of ``folder``).
+
+    The old entries move aside and the new ones in by renames, recorded first in a journal: a crash in between
+    leaves both complete copies on disk, and :func:`finish_swap` (run by every reader and writer of the folder)
+    completes the swap. The old dataset is deleted only once the new one is in place."""
+    import json
+
+    old = folder / f".dataset-old-{uuid.uuid4().hex[:8]}"
+    moves = {"old": old.name, "staged": staged.name, "out": saved_entries(folder), "in": saved_entries(staged)}
+    journal = folder / SWAP_JOURNAL
+    tmp = journal.with_suffix(".tmp")
+    tmp.write_text(json.dumps(moves))
+    tmp.replace(journal)
+    finish_swap(folder)
+
+
+def finish_swap(folder: str | Path) -> None:
+    """Complete a swap a crash interrupted (idempotent: each rename is done only if still needed)."""
+    import json
+
+    folder = Path(folder)
+    journal = folder / SWAP_JOURNAL
+    if not journal.is_file():
+        return
+    moves = json.loads(journal.read_text())
+    old, staged = folder / moves["old"], folder / moves["staged"]
+    old.mkdir(exist_ok=True)
+    for name in moves["out"]:
+        already_new = name in moves["in"] and not (staged / name).exists()  # moved in before the crash
+        if (folder / name).exists() and not (old / name).exists() and not already_new:
+            (folder / name).rename(old / name)
+    for name in moves["in"]:
+        if (staged / name).exists():
+            if (folder / name).exists():
+                shutil.rmtree(folder / name) if (folder / name).is_dir() else (folder / name).unlink()
+            (staged / name).rename(folder / name)
+    journal.unlink()
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(staged, ignore_errors=True)

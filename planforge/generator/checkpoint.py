@@ -28,6 +28,23 @@ class ResumeState:
     counters: list[dict[str, Any]] = field(default_factory=list)  # per finished request
 
 
+def differences(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """What changed between the checkpoint's run and this one, in words."""
+    was, now = old.get("fingerprint") or {}, new.get("fingerprint") or {}
+    changed = [
+        f"{key.replace('_', ' ')} {_short(was.get(key))}, now {_short(now.get(key))}"
+        for key in sorted(set(was) | set(now))
+        if was.get(key) != now.get(key)
+    ]
+    detail = "; ".join(changed) if was and changed else "which ones is not recorded in the checkpoint"
+    return f"the checkpoint was made with other settings ({detail}). Run with --overwrite to start over"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 class Checkpoint:
     def __init__(self, path: Path):
         self.path = path
@@ -69,10 +86,7 @@ class Checkpoint:
                     if kind != "header":
                         raise CheckpointError(f"{self.path}: not a planforge checkpoint")
                     if record.get("config_hash") != header.get("config_hash"):
-                        raise CheckpointError(
-                            f"{self.path}: made with other settings (recipe, teacher, model, seed or flags "
-                            "changed); run without --resume to start over"
-                        )
+                        raise CheckpointError(f"{self.path}: --resume refused: {differences(record, header)}")
                 elif kind == "example":
                     pending_queries.append(record["row"]["query"])
                     pending_rows += 1

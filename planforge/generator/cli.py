@@ -36,6 +36,7 @@ def run_recipe(
     examples_per_request: Annotated[int | None, typer.Option(min=1, help="Examples asked per request.")] = None,
     near_dup_threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="MinHash Jaccard threshold.")] = 0.85,
     resume: Annotated[bool, typer.Option(help="Continue the checkpoint in --out.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Start over in an --out that already holds a run.")] = False,
     dry_run: Annotated[bool, typer.Option(help="Print the first prompt and a cost estimate; call nothing.")] = False,
     cache_dir: Annotated[Path | None, typer.Option(help="Response cache (default ~/.cache/planforge).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
@@ -43,7 +44,7 @@ def run_recipe(
     timeout: Annotated[float, typer.Option(min=1, help="Seconds per teacher request.")] = 120.0,
 ) -> None:
     """Build a validated dataset from a recipe with a teacher LLM (or the offline template teacher)."""
-    from planforge.errors import CheckpointError, Interrupted, RunAborted
+    from planforge.errors import Interrupted, RunAborted
     from planforge.generator.checkpoint import Checkpoint
     from planforge.generator.job import JobSettings, TeacherOptions, estimate, prepare_job, run_job
     from planforge.llms.endpoint import EndpointOptions
@@ -75,10 +76,13 @@ def run_recipe(
         examples_per_request=examples_per_request,
         near_duplicate_threshold=near_dup_threshold,
         resume=resume,
+        overwrite=overwrite,
+        dry_run=dry_run,
     )
     job = prepare_job(settings)
+    fallback = "auto: no endpoint or API key set" if teacher == "auto" else None
     if job.teacher_kind == "template":
-        origin = " (no endpoint or API key configured)" if teacher == "auto" else ""
+        origin = " (no endpoint or API key set)" if teacher == "auto" else ""
         err.print(f"[bold]teacher:[/] offline template teacher{origin}")
     else:
         err.print(f"[bold]teacher:[/] {job.teacher.model} at {job.teacher.endpoint}", highlight=False)
@@ -94,9 +98,8 @@ def run_recipe(
         )
         return
     checkpoint = Checkpoint.in_dir(out_dir)
-    if checkpoint.exists() and not resume:
-        say(f"{out_dir}: starting over (pass --resume to continue its checkpoint; cached replies are reused)")
-    kept = f"Finished requests are kept in {checkpoint.path}; rerun with --resume"
+    if overwrite and checkpoint.exists():
+        say(f"{out_dir}: starting over (--overwrite; cached replies are reused)")
     started = time.monotonic()
     try:
         with progress() as bar:
@@ -113,20 +116,28 @@ def run_recipe(
                 bar.update(task, completed=stats.accepted, info=info)
 
             result, record = run_job(job, on_progress=update)
-    except (RunAborted, CheckpointError) as exc:
-        raise type(exc)(f"{exc}. {kept}") from None
+    except RunAborted as exc:
+        if not exc.kept:
+            raise RunAborted(f"{exc}. No request finished, nothing was kept", kept=0) from None
+        raise RunAborted(f"{exc}. {_kept(exc.kept, checkpoint.path)}", kept=exc.kept) from None
     except KeyboardInterrupt:
-        raise Interrupted(f"interrupted. {kept}") from None
-    err.print(summary_table(record))
+        raise Interrupted(f"interrupted. {_kept(None, checkpoint.path)}") from None
+    err.print(summary_table(record, teacher_note=fallback if record.teacher == "template" else None))
     say(f"wrote {out_dir} (DatasetDict: {', '.join(record.splits)}) and {out_dir / 'run.json'}")
     if result.stats.accepted < num_examples:
         warn(f"accepted {result.stats.accepted} of {num_examples}: {result.stop_reason}")
 
 
-def summary_table(record):
-    """The run summary: the funnel, failures, tokens, cost and where it stopped."""
+def _kept(count: int | None, path: Path) -> str:
+    what = "Finished requests are" if count is None else f"{count:,} finished request{'s' * (count != 1)} are"
+    return f"{what} kept in {path}; rerun with --resume"
+
+
+def summary_table(record, *, teacher_note: str | None = None):
+    """The run summary: the funnel, failures, tokens, cost, what a re-run would call and where it stopped."""
     stats = record.stats
-    rows = [
+    rows = [("teacher", teacher_note)] if teacher_note else []
+    rows += [
         ("accepted / requested", f"{record.accepted:,} / {record.requested:,}"),
         ("teacher requests (failed)", f"{stats['requests']:,} ({stats['failed_requests']:,})"),
         (
@@ -142,5 +153,13 @@ def summary_table(record):
         ("stopped", record.stop_reason),
     ]
     rows += [(f"rejected: {code}", f"{count:,}") for code, count in record.rejected.items()]
-    title = f"run summary: {record.recipe['name']} ({record.teacher}, {record.model})"
+    if stats["failed_requests"]:
+        rows.append(("re-run", f"{stats['failed_requests']:,} failed requests are not cached and will be retried"))
+    client = record.extra.get("client") or {}
+    if client.get("cache_hits"):
+        rows.append(("answered from the cache", f"{client['cache_hits']:,} requests ({record.base_url})"))
+    for note in client.get("notes") or ():
+        rows.append(("endpoint", note))
+    who = "offline template teacher" if record.teacher == "template" else f"{record.teacher}, {record.model}"
+    title = f"run summary: {record.recipe['name']} ({who})"
     return key_value_table(title, rows)

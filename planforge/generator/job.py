@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planforge import __version__
+from planforge.dataset.disk import LOCK_NAME, OutputLock, finish_swap
 from planforge.dataset.provenance import RunRecord
-from planforge.errors import ConfigError
+from planforge.errors import ConfigError, OutputError
 from planforge.generator.pricing import cost_usd, parse_price, price_for
 from planforge.generator.run import RunConfig, RunResult, RunStats, generate
 from planforge.generator.sampler import FunctionSampler
@@ -39,10 +40,10 @@ class TeacherOptions:
     endpoint: EndpointOptions = field(default_factory=EndpointOptions)
 
     def resolved_kind(self) -> str:
-        """auto: openai when an endpoint or a key is configured, else the offline template teacher."""
+        """auto: openai when an endpoint, a key or a model is given, else the offline template teacher."""
         if self.kind != "auto":
             return self.kind
-        return "openai" if self.endpoint.configured() else "template"
+        return "openai" if self.endpoint.configured() or self.endpoint.model else "template"
 
 
 @dataclass
@@ -61,6 +62,8 @@ class JobSettings:
     examples_per_request: int | None = None
     near_duplicate_threshold: float = 0.85
     resume: bool = False
+    overwrite: bool = False  # replace a dataset already in ``out`` (without --resume)
+    dry_run: bool = False  # nothing is called: no key needed
 
 
 @dataclass
@@ -76,7 +79,7 @@ class Job:
         return self.settings.teacher.resolved_kind()
 
 
-def build_teacher(recipe: Recipe, options: TeacherOptions, seed: int) -> Teacher:
+def build_teacher(recipe: Recipe, options: TeacherOptions, seed: int, *, dry_run: bool = False) -> Teacher:
     kind = options.resolved_kind()
     if kind not in TEACHERS or kind == "auto":
         raise ConfigError(f"--teacher must be auto, openai or template, not {kind!r}")
@@ -91,16 +94,40 @@ def build_teacher(recipe: Recipe, options: TeacherOptions, seed: int) -> Teacher
     from planforge.llms.endpoint import connect
 
     model = options.endpoint.model or DEFAULT_MODEL
-    client = connect(options.endpoint, model, json_schema=EXAMPLES_SCHEMA, schema_name="examples")
+    client = connect(options.endpoint, model, json_schema=EXAMPLES_SCHEMA, schema_name="examples", check=not dry_run)
     return LLMTeacher(recipe, client)
+
+
+def check_settings(settings: JobSettings) -> None:
+    """What must hold before anything is loaded or called: honest teacher settings and a usable --out."""
+    teacher = settings.teacher
+    if teacher.kind != "template" and not teacher.endpoint.configured() and not settings.dry_run:
+        asked = [f"--model {teacher.endpoint.model}"] if teacher.endpoint.model else []
+        asked += ["--max-cost"] if settings.max_cost is not None else []
+        asked += ["--teacher openai"] if teacher.kind == "openai" and not asked else []
+        if asked:
+            raise ConfigError(
+                f"no API key: set {teacher.endpoint.api_key_env} or --base-url: {' and '.join(asked)} asks for a "
+                "teacher LLM (--teacher template builds data offline)"
+            )
+    out = settings.out
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file, not a folder")
+    if settings.resume and settings.overwrite:
+        raise ConfigError("--resume continues the run in --out, --overwrite starts it over: pass one of them")
+    OutputLock(out).check()
+    holds_a_run = out.is_dir() and any(entry.name != LOCK_NAME for entry in out.iterdir())
+    if holds_a_run and not settings.resume and not settings.overwrite and not settings.dry_run:
+        raise OutputError(f"{out} already holds a run: pass --resume to continue it or --overwrite to start over")
 
 
 def prepare_job(settings: JobSettings) -> Job:
     """Load the recipe, check every setting and build the teacher. Raises a one-line UserError."""
+    check_settings(settings)
     recipe = load_recipe(settings.recipe)
     splits = parse_splits(settings.splits) if settings.splits else dict(recipe.splits)
     override = parse_price(settings.price) if settings.price else None
-    teacher = build_teacher(recipe, settings.teacher, settings.seed)
+    teacher = build_teacher(recipe, settings.teacher, settings.seed, dry_run=settings.dry_run)
     concurrency = settings.teacher.endpoint.concurrency
     config = RunConfig(
         recipe=recipe,
@@ -146,21 +173,37 @@ def estimate(job: Job) -> Estimate:
 
 
 def run_job(job: Job, *, on_progress: Callable[[RunStats], None] | None = None) -> tuple[RunResult, RunRecord]:
-    """Run, then write the DatasetDict and run.json into the output folder. Returns the result and the record."""
+    """Run, then write the DatasetDict and run.json into the output folder. Returns the result and the record.
+
+    The folder is locked for the whole job (a second writer gets a one-line error naming this process); with
+    ``overwrite`` its old run is removed first, under the lock."""
     config = job.config
-    config.out.mkdir(parents=True, exist_ok=True)
+    with OutputLock(config.out):
+        finish_swap(config.out)  # a rewrite a crash interrupted: complete it before anything else
+        if job.settings.overwrite:
+            clear_run(config.out)
 
-    async def main() -> RunResult:
-        try:
-            return await generate(config, job.teacher, on_progress=on_progress)
-        finally:
-            await job.teacher.aclose()
+        async def main() -> RunResult:
+            try:
+                return await generate(config, job.teacher, on_progress=on_progress)
+            finally:
+                await job.teacher.aclose()
 
-    result = asyncio.run(main())
-    sizes = write_dataset(config.out, result.stats.accepted, job.splits, config.seed)
-    record = run_record(job, result, sizes)
-    record.write(config.out)
+        result = asyncio.run(main())
+        sizes = write_dataset(config.out, result.stats.accepted, job.splits, config.seed)
+        record = run_record(job, result, sizes)
+        record.write(config.out)
     return result, record
+
+
+def clear_run(out: Path) -> None:
+    """Remove what a run left in ``out`` (checkpoint, dataset, run.json, report), keeping the lock."""
+    import shutil
+
+    for entry in out.iterdir():
+        if entry.name == LOCK_NAME:
+            continue
+        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
 
 
 def run_record(job: Job, result: RunResult, sizes: dict[str, int]) -> RunRecord:

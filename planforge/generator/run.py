@@ -95,17 +95,25 @@ class RunResult:
     teacher_calls: int
 
 
-def config_hash(config: RunConfig, teacher: Teacher) -> str:
-    """What must not change between a run and its --resume."""
-    identity = {
-        "recipe": config.recipe.content_hash,
+def fingerprint(config: RunConfig, teacher: Teacher) -> dict[str, Any]:
+    """What must not change between a run and its --resume (stored in the checkpoint header)."""
+    return {
+        "recipe_hash": config.recipe.content_hash,
         "teacher": teacher.name,
         "model": teacher.model,
         "seed": config.seed,
         "sampling": config.sampling(),
         "near_duplicate_threshold": config.near_duplicate_threshold,
     }
-    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def config_hash(config: RunConfig, teacher: Teacher) -> str:
+    return hashlib.sha256(json.dumps(fingerprint(config, teacher), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def aborted(reason: str, stats: RunStats) -> RunAborted:
+    """The run stops; ``kept`` says how many finished requests the checkpoint holds (so no message claims more)."""
+    return RunAborted(reason, kept=stats.requests - stats.failed_requests)
 
 
 class _Acceptor:
@@ -199,9 +207,7 @@ async def generate(
     header = {
         "config_hash": config_hash(config, teacher),
         "recipe": config.recipe.name,
-        "teacher": teacher.name,
-        "model": teacher.model,
-        "seed": config.seed,
+        "fingerprint": json.loads(json.dumps(fingerprint(config, teacher), default=str)),
     }
     resumed = config.resume and checkpoint.exists()
     if resumed:
@@ -234,7 +240,9 @@ async def generate(
         if on_progress:
             on_progress(stats)
         while True:
-            while len(in_flight) < config.window and budget_left() is None:
+            # One request first: a wrong key or a dead endpoint costs one request, not a whole window.
+            window = config.window if stats.requests else 1
+            while len(in_flight) < window and budget_left() is None:
                 request = sampler.draw()
                 in_flight[request.seq] = (request, asyncio.ensure_future(teacher.complete(request)))
             if not in_flight:
@@ -246,14 +254,14 @@ async def generate(
                 reply = await task
             except TeacherError as error:
                 if error.fatal:
-                    raise RunAborted(str(error)) from None
+                    raise aborted(str(error), stats) from None
                 consecutive_failures += 1
                 counters: dict[str, Any] = {"requests": 1, "failed_requests": 1}
                 rows: list[dict[str, Any]] = []
                 if consecutive_failures >= MAX_CONSECUTIVE_FAILURES:
                     checkpoint.record_request(seq, rows, counters)
                     stats.add(counters)
-                    raise RunAborted(f"{consecutive_failures} requests in a row failed; last: {error}") from None
+                    raise aborted(f"{consecutive_failures} requests in a row failed; last: {error}", stats) from None
             else:
                 consecutive_failures = 0
                 counters, rows = acceptor.process(request, reply)

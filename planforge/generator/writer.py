@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
 import datasets
 import pyarrow as pa
 
-from planforge.dataset.disk import quiet_datasets
+from planforge.dataset.disk import quiet_datasets, swap_in_dataset
 from planforge.dataset.features import PLAN_FEATURES
 from planforge.errors import ConfigError
 from planforge.generator.checkpoint import Checkpoint
@@ -68,19 +69,22 @@ def assign_splits(total: int, splits: Mapping[str, float], seed: int) -> dict[st
 def write_dataset(out: Path, total: int, splits: Mapping[str, float], seed: int) -> dict[str, int]:
     """Build the DatasetDict from the checkpoint in ``out`` and save it there. Returns split sizes.
 
-    Rows are read from the checkpoint in each split's assigned order and streamed as Arrow record
-    batches into a file per split, so memory holds one batch at a time however large the run."""
+    Rows are read from the checkpoint in each split's assigned order and streamed as Arrow record batches into a
+    file per split, so memory holds one batch at a time however large the run. A split with no rows is left out
+    (a 0-row split has no Arrow file and ``load_from_disk`` cannot read it). The new dataset is saved beside the
+    old one and swapped in by renames (:func:`planforge.dataset.disk.swap_in_dataset`): a crash never leaves a
+    half-written dataset."""
     checkpoint = Checkpoint.in_dir(out)
     offsets = checkpoint.row_offsets()[:total]
-    assignment = assign_splits(len(offsets), splits, seed)
-    staging = out / ".arrow-staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    assignment = {name: rows for name, rows in assign_splits(len(offsets), splits, seed).items() if rows}
+    staging = out / f".dataset-staging-{uuid.uuid4().hex[:8]}"
+    arrow = staging / ".arrow"
+    arrow.mkdir(parents=True)
     schema = PLAN_FEATURES.arrow_schema
     parts = {}
     with checkpoint.path.open("rb") as handle:
         for name, indices in assignment.items():
-            path = staging / f"{name}.arrow"
+            path = arrow / f"{name}.arrow"
             with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, schema) as stream:
                 for start in range(0, len(indices), BATCH_ROWS):
                     rows = []
@@ -91,11 +95,14 @@ def write_dataset(out: Path, total: int, splits: Mapping[str, float], seed: int)
             parts[name] = datasets.Dataset.from_file(
                 str(path), info=datasets.DatasetInfo(features=PLAN_FEATURES), split=name
             )
-    for name in SPLIT_NAMES:
-        shutil.rmtree(out / name, ignore_errors=True)
-    with quiet_datasets():
-        datasets.DatasetDict(parts).save_to_disk(str(out))
     sizes = {name: len(part) for name, part in parts.items()}
-    del parts
-    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        if parts:
+            with quiet_datasets():
+                datasets.DatasetDict(parts).save_to_disk(str(staging))
+        del parts
+        shutil.rmtree(arrow)
+        swap_in_dataset(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return sizes

@@ -52,13 +52,16 @@ def connect(
     json_schema: dict[str, Any] | None = None,
     schema_name: str = "reply",
     cache: bool | None = None,
+    check: bool = True,
 ) -> ChatClient:
-    """The composed client: ``Cached(RateLimited(OpenAIChatClient))`` (the cache when ``options.use_cache``)."""
+    """The composed client: ``Cached(RateLimited(OpenAIChatClient))`` (the cache when ``options.use_cache``).
+    ``check=False`` (a dry run: nothing will be sent) skips the key check."""
     from planforge.llms.cache import ResponseCache, default_cache_dir
     from planforge.llms.layers import Cached, RateLimited
     from planforge.llms.openai_client import OpenAIChatClient
 
-    options.check()
+    if check:
+        options.check()
     client: ChatClient = OpenAIChatClient(
         model,
         base_url=options.resolved_base_url(),

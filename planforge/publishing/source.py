@@ -98,7 +98,7 @@ def load_source(path: str | Path) -> Source:
     if data_dir is not None:
         try:
             loaded = datasets.load_from_disk(str(data_dir))
-        except (FileNotFoundError, ValueError, OSError) as exc:
+        except (FileNotFoundError, ValueError, OSError, IndexError) as exc:
             raise DatasetError(f"{data_dir}: cannot load the saved dataset ({exc})") from None
         splits = loaded if isinstance(loaded, datasets.DatasetDict) else datasets.DatasetDict({"train": loaded})
     else:

@@ -112,9 +112,12 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
     if errors:
         raise RecipeError(f"{file}: {describe_schema_error(errors[0])}")
 
+    tools_file = folder / raw["tools"]
+    if tools_file.is_dir():
+        raise RecipeError(f"{file}: field 'tools': {tools_file} is a folder, not a tools JSON file")
     try:
-        tools = load_tools(folder / raw["tools"])
-    except ToolSpecError as exc:
+        tools = load_tools(tools_file)
+    except (ToolSpecError, OSError) as exc:
         raise RecipeError(f"{file}: field 'tools': {exc}") from None
     sampling = {**DEFAULT_SAMPLING, **raw.get("sampling", {})}
     _check_sampling(sampling, tools, file)

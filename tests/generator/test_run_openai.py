@@ -167,8 +167,11 @@ def test_wrong_key_is_a_clear_error_and_never_printed(tmp_path, template_respond
     secret = "sk-test-0123456789abcdefghijklmnop"
     with OpenAIServer(FaultyTeacher(template_responder, ("ok",)), api_key="the-right-key") as server:
         result = gen(server.base_url, "--out", str(tmp_path / "d"), "-n", "5", "--no-cache", key=secret)
+        sent = server.unauthorized + server.count
     assert result.returncode == 2
-    assert "refused the API key" in result.stderr and "rerun with --resume" in result.stderr
+    assert "refused the API key" in result.stderr and "nothing was kept" in result.stderr
+    assert "rerun with --resume" not in result.stderr  # no finished request to resume from
+    assert sent == 1  # the first request alone, not a whole window of 64
     assert "Traceback" not in result.stderr
     for text in (result.stdout, result.stderr, *(p.read_text() for p in (tmp_path / "d").rglob("*") if p.is_file())):
         assert secret not in text
@@ -177,7 +180,8 @@ def test_wrong_key_is_a_clear_error_and_never_printed(tmp_path, template_respond
 def test_unreachable_server_is_a_clear_error(tmp_path):
     result = gen("http://127.0.0.1:9/v1", "--out", str(tmp_path / "d"), "-n", "5", "--no-cache", "--max-retries", "0")
     assert result.returncode == 2
-    assert "cannot reach http://127.0.0.1:9/v1" in result.stderr and "Traceback" not in result.stderr
+    assert "cannot reach http://127.0.0.1:9/v1: connection refused" in result.stderr
+    assert "timed out" not in result.stderr and "Traceback" not in result.stderr
     assert (tmp_path / "d" / "checkpoint.jsonl").exists()
 
 

@@ -77,6 +77,19 @@ def test_validator_codes_and_join_requirement(mac_tools, reference):
     assert "unknown_function" in score_plan(ISOMORPHIC, reference, shown).error_codes
 
 
+def test_join_is_required_of_llmcompiler_text_only(mac_tools, reference):
+    """A JSON or tool-call plan has no join() by nature: the dataset's own `plan` column scores as valid."""
+    import json
+
+    from planforge.plan import to_calls
+
+    as_json = json.dumps([c for c in to_calls(reference) if c["name"] != "join"])
+    score = score_plan(as_json, reference, mac_tools, require_join=True)
+    assert score.valid and score.strict_success and "join" not in score.error_codes
+    without_join = REFERENCE_TEXT.rsplit("\n", 1)[0]
+    assert "join" in score_plan(without_join, reference, mac_tools, require_join=True).error_codes
+
+
 def test_summary_rates_on_a_known_mix(mac_tools, reference):
     scores = [
         score_plan(ISOMORPHIC, reference, mac_tools),  # success, valid
