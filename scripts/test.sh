@@ -33,3 +33,6 @@ eval "$(bash scripts/argilla-local.sh start)"
 trap 'bash scripts/argilla-local.sh stop >/dev/null 2>&1 || true' EXIT
 
 python3 -m pytest -q -p no:cacheprovider "$@"
+
+# Each extra alone in a fresh virtual environment (what a user who installs only that part gets).
+bash scripts/extras_check.sh
