@@ -42,6 +42,10 @@ def run_recipe(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
     max_retries: Annotated[int, typer.Option(min=0, help="Retries per request (429, 5xx, timeouts).")] = 6,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds per teacher request.")] = 120.0,
+    response_format: Annotated[
+        str,
+        typer.Option(help="json_schema | json_object | prompt: how replies are constrained (refusals fall back)."),
+    ] = "json_schema",
 ) -> None:
     """Build a validated dataset from a recipe with a teacher LLM (or the offline template teacher)."""
     from planforge.errors import Interrupted, RunAborted
@@ -66,6 +70,7 @@ def run_recipe(
                 timeout=timeout,
                 cache_dir=cache_dir,
                 use_cache=not no_cache,
+                structured_output=response_format,
             ),
         ),
         seed=seed,

@@ -10,6 +10,7 @@ from typing import Any
 
 from planforge.errors import ConfigError
 from planforge.llms.base import ChatClient
+from planforge.llms.openai_client import STRUCTURED_MODES
 from planforge.secrets import scrub_url
 
 
@@ -25,6 +26,9 @@ class EndpointOptions:
     timeout: float = 120.0
     cache_dir: Path | None = None  # default: ~/.cache/planforge/responses
     use_cache: bool = True
+    #: how replies are constrained when a schema is given: json_schema (falling back to json_object, then the
+    #: prompt alone, where the endpoint refuses), json_object (the same from there), or prompt
+    structured_output: str = "json_schema"
 
     def resolved_base_url(self) -> str | None:
         return self.base_url or os.environ.get("OPENAI_BASE_URL") or None
@@ -62,6 +66,9 @@ def connect(
 
     if check:
         options.check()
+    if options.structured_output not in STRUCTURED_MODES:
+        modes = ", ".join(STRUCTURED_MODES)
+        raise ConfigError(f"--response-format must be one of {modes}, not {options.structured_output!r}")
     client: ChatClient = OpenAIChatClient(
         model,
         base_url=options.resolved_base_url(),
@@ -71,6 +78,7 @@ def connect(
         pool_size=options.concurrency,
         json_schema=json_schema,
         schema_name=schema_name,
+        structured_output=options.structured_output,
     )
     client = RateLimited(
         client,

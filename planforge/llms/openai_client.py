@@ -92,16 +92,18 @@ class OpenAIChatClient:
         pool_size: int = 32,
         json_schema: dict[str, Any] | None = None,
         schema_name: str = "reply",
+        structured_output: str = "json_schema",
     ):
         import openai
 
         self.model = model
         self.base_url = base_url
         self.endpoint = scrub_url(base_url) if base_url else OPENAI_URL
-        self.stats = ClientStats(structured_output="json_schema" if json_schema else "prompt")
+        self.stats = ClientStats(structured_output=structured_output if json_schema else "prompt")
         self.json_schema = json_schema
         self.schema_name = schema_name
-        self._confirmed = json_schema is None  # a mode is confirmed once a request succeeds with it
+        # a mode is confirmed once a request succeeds with it
+        self._confirmed = json_schema is None or structured_output == "prompt"
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "none",
             base_url=base_url,
