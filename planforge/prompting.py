@@ -1,14 +1,18 @@
-"""The one prompt renderer: system prompt with the offered functions, the user turn, the assistant plan.
+"""The one prompt renderer: what a planner model is shown and what it answers, for every writer and reader.
 
-The dataset writer, the trainers and the evaluator all call these functions, so a model is evaluated on
-exactly the format it was trained on. The assistant turn carries the plan twice: as LLMCompiler text in
-``content`` (what a small model learns to write) and as OpenAI ``tool_calls`` (arguments JSON-encoded,
-as the OpenAI wire format has them, which also keeps the Arrow schema of a dataset stable)."""
+A row holds the conversation as TRL reads it: ``prompt`` (a system turn with the planner instructions and the
+example's "now", then the user's request), ``completion`` (the assistant's plan as LLMCompiler text: the one copy
+of the plan) and ``tools`` (the offered functions, OpenAI ``{"type": "function", "function": {...}}`` entries). A
+tool-aware chat template (Qwen2.5's shape) describes the functions once from ``tools``; a template without tool
+support gets them listed in the system turn instead (:func:`for_template`), as an OpenAI-compatible endpoint
+asked for plain text does (:func:`with_function_list`). The dataset writer, the trainers and the evaluator all
+come through here, so a model is trained and evaluated on exactly the same text."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import weakref
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from planforge.plan import JOIN, Plan, Step, positional, to_text
@@ -18,9 +22,13 @@ PLANNER_INSTRUCTIONS = """\
 You are a planner. Given a user request, write a plan of function calls that fulfils it.
 - Write one call per line: `N. function_name(arg1, arg2, ...)`, numbered from 1, with every argument \
 filled, positionally, as Python literals.
-- Use only the functions listed below.
+- Use only the functions you are given.
 - To use the output of an earlier step K in an argument, write "$K" (inside a string or list if needed).
 - End the plan with a final `N. join()` line."""
+
+FUNCTIONS_HEADER = "Functions:"
+
+Messages = list[dict[str, Any]]
 
 
 def describe_type(schema: dict[str, Any]) -> str:
@@ -56,12 +64,24 @@ def render_function(spec: ToolSpec) -> str:
     return "\n".join(lines)
 
 
-def system_prompt(tools: ToolSet, *, now: str | None = None, instructions: str = PLANNER_INSTRUCTIONS) -> str:
-    parts = [instructions, "", "Functions:"]
-    parts += [render_function(spec) for spec in tools.specs]
-    if now:
-        parts += ["", f"The current date and time is {now}."]
-    return "\n".join(parts)
+def function_list(tools: ToolSet) -> str:
+    """The functions as text, for a system turn: what a template without tool support cannot render itself."""
+    return "\n".join([FUNCTIONS_HEADER, *(render_function(spec) for spec in tools.specs)])
+
+
+def system_prompt(*, now: str | None = None, instructions: str = PLANNER_INSTRUCTIONS) -> str:
+    """The system turn of every row: the instructions and the example's "now" (the functions come as ``tools``)."""
+    return f"{instructions}\n\nThe current date and time is {now}." if now else instructions
+
+
+def prompt_messages(
+    query: str, *, now: str | None = None, instructions: str = PLANNER_INSTRUCTIONS
+) -> list[dict[str, str]]:
+    """System + user turns: what a planner model is asked."""
+    return [
+        {"role": "system", "content": system_prompt(now=now, instructions=instructions)},
+        {"role": "user", "content": query},
+    ]
 
 
 def plan_text(plan: Plan, tools: ToolSet) -> str:
@@ -72,45 +92,72 @@ def plan_text(plan: Plan, tools: ToolSet) -> str:
     return to_text(plan, thoughts=False)
 
 
-def tool_calls(plan: Plan, tools: ToolSet) -> list[dict[str, Any]]:
-    """OpenAI ``tool_calls`` of the function-calling steps, arguments named and JSON-encoded."""
-    bound = plan.bind(tools.param_order)
-    return [
-        {
-            "id": f"call_{step.index}",
-            "type": "function",
-            "function": {"name": step.name, "arguments": json.dumps(dict(step.kwargs), ensure_ascii=False)},
-        }
-        for step in bound.calls
-    ]
+def completion_messages(plan: Plan, tools: ToolSet) -> list[dict[str, str]]:
+    """The assistant turn: the plan as LLMCompiler text, once (no ``tool_calls`` beside it)."""
+    return [{"role": "assistant", "content": plan_text(plan, tools)}]
 
 
-def assistant_message(plan: Plan, tools: ToolSet) -> dict[str, Any]:
-    return {"role": "assistant", "content": plan_text(plan, tools), "tool_calls": tool_calls(plan, tools)}
+def tools_column(tools: ToolSet) -> list[dict[str, Any]]:
+    """The ``tools`` column: OpenAI entries, the one shape every dataset kind stores."""
+    return tools.to_openai()
 
 
-def prompt_messages(
-    query: str, tools: ToolSet, *, now: str | None = None, instructions: str = PLANNER_INSTRUCTIONS
-) -> list[dict[str, Any]]:
-    """System + user turns: what a planner model sees."""
-    return [
-        {"role": "system", "content": system_prompt(tools, now=now, instructions=instructions), "tool_calls": None},
-        {"role": "user", "content": query, "tool_calls": None},
-    ]
+def with_function_list(messages: Sequence[Mapping[str, Any]], tools: ToolSet) -> list[dict[str, str]]:
+    """The messages with the functions listed at the end of the system turn (added when there is none): for
+    templates without tool support and for endpoints asked for plain-text plans."""
+    out = [{"role": m["role"], "content": m.get("content") or ""} for m in messages]
+    listing = function_list(tools)
+    if out and out[0]["role"] == "system":
+        out[0]["content"] = f"{out[0]['content']}\n\n{listing}"
+    else:
+        out.insert(0, {"role": "system", "content": listing})
+    return out
 
 
-def chat_messages(
-    query: str,
+def role_and_content(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Messages with only role and content (what every chat template reads)."""
+    return [{"role": m["role"], "content": m.get("content") or ""} for m in messages]
+
+
+_TOOL_SUPPORT: weakref.WeakKeyDictionary[Any, dict[Any, bool]] = weakref.WeakKeyDictionary()
+
+
+def template_supports_tools(tokenizer: Any) -> bool:
+    """Does the tokenizer's chat template render ``tools``? (Rendered once with a probe function and without;
+    the answer is kept with the tokenizer and recomputed when its template changes.)"""
+    key = tokenizer
+    if _TOOL_SUPPORT.get(key, {}).get(getattr(tokenizer, "chat_template", None)) is None:
+        probe = [{"role": "user", "content": "x"}]
+        tool = {"type": "function", "function": {"name": "planforge_probe_fn", "description": "", "parameters": {}}}
+        try:
+            plain = tokenizer.apply_chat_template(probe, tokenize=False)
+            with_tool = tokenizer.apply_chat_template(probe, tools=[tool], tokenize=False)
+            supported = plain != with_tool and "planforge_probe_fn" in with_tool
+        except Exception:  # noqa: BLE001 - a template that fails on tools does not support them
+            supported = False
+        _TOOL_SUPPORT[key] = {getattr(tokenizer, "chat_template", None): supported}
+    return _TOOL_SUPPORT[key][getattr(tokenizer, "chat_template", None)]
+
+
+def for_template(
+    messages: Sequence[Mapping[str, Any]], tools: ToolSet, tokenizer: Any
+) -> tuple[list[dict[str, str]], list[dict[str, Any]] | None]:
+    """``(messages, tools)`` as this tokenizer's template should get them: ``tools`` as entries when the template
+    renders them (each function described once, by the template), else the functions listed in the system turn
+    and no ``tools``."""
+    if template_supports_tools(tokenizer):
+        return role_and_content(messages), tools_column(tools)
+    return with_function_list(messages, tools), None
+
+
+def render(
+    tokenizer: Any,
+    messages: Sequence[Mapping[str, Any]],
     tools: ToolSet,
-    plan: Plan,
     *,
-    now: str | None = None,
-    instructions: str = PLANNER_INSTRUCTIONS,
-) -> list[dict[str, Any]]:
-    """The full conversation of one example (TRL conversational format)."""
-    return [*prompt_messages(query, tools, now=now, instructions=instructions), assistant_message(plan, tools)]
-
-
-def strip_tool_calls(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Messages with only role and content, for chat templates that do not know ``tool_calls``."""
-    return [{"role": m["role"], "content": m["content"]} for m in messages]
+    add_generation_prompt: bool = True,
+) -> str:
+    """The text a local model is given (generation) or trained on: :func:`for_template` through its template."""
+    shown, entries = for_template(messages, tools, tokenizer)
+    kwargs: dict[str, Any] = {"tools": entries} if entries is not None else {}
+    return tokenizer.apply_chat_template(shown, tokenize=False, add_generation_prompt=add_generation_prompt, **kwargs)

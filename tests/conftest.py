@@ -98,5 +98,6 @@ def tiny_model_dir(tmp_path_factory, plans_dir) -> Path:
 
     from tests.support.tiny_models import build_tiny_model
 
-    corpus = [m["content"] for row in datasets.load_from_disk(str(plans_dir))["train"] for m in row["messages"]]
+    rows = datasets.load_from_disk(str(plans_dir))["train"]
+    corpus = [m["content"] for row in rows for m in row["prompt"] + row["completion"]]
     return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama", corpus)

@@ -40,7 +40,7 @@ from planforge.dataset.features import PAIR_FEATURES, REVIEWED_FEATURES
 from planforge.dataset.rows import parse_row_plan, row_tools
 from planforge.errors import PlanSyntaxError, ReviewError
 from planforge.pairs.corruptions import with_join
-from planforge.prompting import assistant_message
+from planforge.prompting import completion_messages
 from planforge.recipes.loader import recipe_rules
 from planforge.tools import ToolSet
 from planforge.validators import Verdict, judge
@@ -105,7 +105,7 @@ def check_correction(text: str, tools: ToolSet, rules: Sequence[Any], context: M
     except PlanSyntaxError:
         return CorrectionCheck(user, text, judge(text, tools, rules=rules, context=context), None)
     verdict = judge(plan, tools, rules=rules, context=context)
-    message = assistant_message(verdict.plan, tools) if verdict.valid and verdict.plan is not None else None
+    message = completion_messages(verdict.plan, tools)[0] if verdict.valid and verdict.plan is not None else None
     return CorrectionCheck(user, text, verdict, message)
 
 
@@ -152,7 +152,7 @@ def resolve(pair: Mapping[str, Any], split: str, judgements: Sequence[Judgement]
     if verdict == "rejected":
         original_rejected = judge(pair["rejected"][-1]["content"], tools, rules=rules, context=context)
         if original_rejected.valid and original_rejected.plan is not None:
-            row["chosen"] = [assistant_message(original_rejected.plan, tools)]
+            row["chosen"] = completion_messages(original_rejected.plan, tools)
             row["rejected"] = list(pair["chosen"])
             row["swapped"] = True
         else:

@@ -102,6 +102,34 @@ def limit_rows(split: datasets.Dataset, max_examples: int | None) -> datasets.Da
     return split
 
 
+def storage_schema(schema: Any) -> Any:
+    """``schema`` with each extension type (``Json``'s ``arrow.json``) replaced by the type it stores."""
+    import pyarrow as pa
+
+    def plain(kind: Any) -> Any:
+        if isinstance(kind, pa.BaseExtensionType):
+            return plain(kind.storage_type)
+        if pa.types.is_list(kind):
+            return pa.list_(plain(kind.value_type))
+        if pa.types.is_large_list(kind):
+            return pa.large_list(plain(kind.value_type))
+        if pa.types.is_struct(kind):
+            return pa.struct([pa.field(f.name, plain(f.type), f.nullable) for f in kind])
+        return kind
+
+    return pa.schema([pa.field(f.name, plain(f.type), f.nullable) for f in schema], metadata=schema.metadata)
+
+
+def record_batches(rows: list[dict[str, Any]], features: datasets.Features) -> list[Any]:
+    """Rows -> Arrow record batches of ``features`` (``Json`` columns encoded as ``datasets`` stores them)."""
+    import pyarrow as pa
+    from datasets.table import table_cast
+
+    schema = features.arrow_schema
+    encoded = [features.encode_example(row) for row in rows]
+    return table_cast(pa.Table.from_pylist(encoded, schema=storage_schema(schema)), schema).to_batches()
+
+
 def make_dataset(rows: list[dict[str, Any]], features: datasets.Features) -> datasets.Dataset:
     """``Dataset.from_list`` that also accepts no rows (an empty split keeps its columns)."""
     import datasets

@@ -29,14 +29,10 @@ KIND_DESCRIPTIONS = {
     REVIEWED_PAIRS: "a reviewed-pairs dataset (from `gen review pull`)",
 }
 
-TOOL_CALL = {
-    "id": datasets.Value("string"),
-    "type": datasets.Value("string"),
-    "function": {"name": datasets.Value("string"), "arguments": datasets.Value("string")},
-}
-MESSAGES = datasets.List(
-    {"role": datasets.Value("string"), "content": datasets.Value("string"), "tool_calls": datasets.List(TOOL_CALL)}
-)
+#: chat turns as every chat template reads them
+MESSAGES = datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")})
+#: the offered functions, OpenAI entries (``{"type": "function", "function": {...}}``), decoded objects when read
+TOOLS = datasets.List(datasets.Json())
 ERRORS = datasets.List(
     {"code": datasets.Value("string"), "step": datasets.Value("int32"), "message": datasets.Value("string")}
 )
@@ -45,10 +41,11 @@ PLAN_FEATURES = datasets.Features(
     {
         "id": datasets.Value("string"),
         "query": datasets.Value("string"),
-        "tools": datasets.Value("string"),
+        "tools": TOOLS,
+        "prompt": MESSAGES,
+        "completion": MESSAGES,
         "plan": datasets.Value("string"),
         "plan_text": datasets.Value("string"),
-        "messages": MESSAGES,
         "target_tools": datasets.List(datasets.Value("string")),
         "meta": {
             "now": datasets.Value("string"),
@@ -69,7 +66,7 @@ PAIR_FEATURES = datasets.Features(
         "prompt": MESSAGES,
         "chosen": MESSAGES,
         "rejected": MESSAGES,
-        "tools": datasets.Value("string"),
+        "tools": TOOLS,
         "rejection_source": datasets.Value("string"),
         "rejection_kind": datasets.Value("string"),
         "rejection_detail": datasets.Value("string"),

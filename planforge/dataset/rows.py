@@ -1,10 +1,11 @@
 """Rows in and out: the one place that turns an example into a dataset row and reads a row back.
 
-A plans row (:data:`~planforge.dataset.features.PLAN_FEATURES`) has ``id``, ``query``, ``tools`` (offered
-function definitions, a JSON string), ``plan`` (JSON list of calls with named arguments), ``plan_text``
-(LLMCompiler text ending in ``join()``), ``messages`` (TRL conversational format), ``target_tools`` (the
-functions the plan uses: the tool-retrieval labels) and ``meta`` (the example's fixed "now", teacher,
-model, recipe, request id, distractors). Everything here is pure."""
+A plans row (:data:`~planforge.dataset.features.PLAN_FEATURES`) has ``id``, ``query``, ``tools`` (the offered
+functions, OpenAI entries), ``prompt`` and ``completion`` (the conversation as TRL reads it, rendered by
+:mod:`planforge.prompting`), ``plan`` (JSON list of calls with named arguments), ``plan_text`` (LLMCompiler text
+ending in ``join()``, the completion's text), ``target_tools`` (the functions the plan uses: the tool-retrieval
+labels) and ``meta`` (the example's fixed "now", teacher, model, recipe, request id, distractors). Rows written by
+planforge 0.1 (a ``messages`` column, ``tools`` as a JSON string) are read too. Everything here is pure."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from planforge.errors import DatasetError, PlanSyntaxError, ToolSpecError
 from planforge.plan import Plan, parse_calls, parse_plan, to_calls
 from planforge.prompting import (
     PLANNER_INSTRUCTIONS,
-    chat_messages,
+    completion_messages,
     plan_text,
     prompt_messages,
-    strip_tool_calls,
-    system_prompt,
+    role_and_content,
+    tools_column,
 )
 from planforge.tools import ToolSet, tools_from_json
 
@@ -58,13 +59,15 @@ class Example:
 
     def to_row(self) -> dict[str, Any]:
         targets = self.target_tools
+        completion = completion_messages(self.plan, self.tools)
         return {
             "id": self.example_id,
             "query": self.query,
-            "tools": self.tools.specs_json(),
+            "tools": tools_column(self.tools),
+            "prompt": prompt_messages(self.query, now=self.now, instructions=self.instructions),
+            "completion": completion,
             "plan": json.dumps([c for c in to_calls(self.plan) if c["name"] != "join"], ensure_ascii=False),
-            "plan_text": plan_text(self.plan, self.tools),
-            "messages": chat_messages(self.query, self.tools, self.plan, now=self.now, instructions=self.instructions),
+            "plan_text": completion[0]["content"],
             "target_tools": targets,
             "meta": {
                 "now": self.now,
@@ -91,7 +94,7 @@ class Example:
             model=meta.get("model") or "",
             recipe=meta.get("recipe") or "",
             request_id=meta.get("request_id") or "",
-            instructions=row_instructions(row, tools),
+            instructions=row_instructions(row),
         )
 
 
@@ -120,27 +123,25 @@ def row_now(row: Mapping[str, Any]) -> str | None:
     return meta.get("now") or None
 
 
-def row_instructions(row: Mapping[str, Any], tools: ToolSet) -> str:
-    """The planner instructions the row was written with (recipes may override the default): read back from
-    the stored system prompt when it is exactly what :func:`planforge.prompting.system_prompt` renders."""
-    messages = row.get("messages") or []
-    if messages and messages[0].get("role") == "system":
-        content = messages[0].get("content") or ""
-        head, sep, _ = content.partition("\n\nFunctions:\n")
-        rendered = system_prompt(tools, now=row_now(row), instructions=head) if sep else None
-        if head != PLANNER_INSTRUCTIONS and content == rendered:
-            return head
+def row_instructions(row: Mapping[str, Any]) -> str:
+    """The planner instructions the row was written with (a recipe may override the default): the system turn
+    without its "now" sentence. Rows of planforge 0.1 keep their functions in the system turn: the default then."""
+    prompt = row.get("prompt") or []
+    if prompt and prompt[0].get("role") == "system":
+        content = prompt[0].get("content") or ""
+        now = row_now(row)
+        suffix = f"\n\nThe current date and time is {now}."
+        return content[: -len(suffix)] if now and content.endswith(suffix) else content
     return PLANNER_INSTRUCTIONS
 
 
-def row_prompt(row: Mapping[str, Any], tools: ToolSet, shown: ToolSet | None = None) -> list[dict[str, str]]:
-    """System + user messages (role and content only) for one row: what a planner model is shown. ``shown``:
-    the functions listed in the system prompt when they are not the row's offered ones (ToolRAG's selection)."""
-    instructions = row_instructions(row, tools)
-    messages = prompt_messages(
-        row["query"], shown if shown is not None else tools, now=row_now(row), instructions=instructions
-    )
-    return strip_tool_calls(messages)
+def row_prompt(row: Mapping[str, Any]) -> list[dict[str, str]]:
+    """System + user turns of a row (role and content only): what a planner model is asked. The functions are not
+    in them: they go with the row's ``tools`` (or a ToolRAG selection), through :func:`planforge.prompting.render`."""
+    prompt = row.get("prompt")
+    if prompt:
+        return role_and_content(prompt)
+    return prompt_messages(row["query"], now=row_now(row))  # a planforge 0.1 row: its prompt rendered anew
 
 
 def message_plan(messages: Any, tools: ToolSet | None) -> Plan | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import datasets
 import pyarrow as pa
 
-from planforge.dataset.disk import quiet_datasets, swap_in_dataset
+from planforge.dataset.disk import quiet_datasets, record_batches, swap_in_dataset
 from planforge.dataset.features import PLAN_FEATURES
 from planforge.errors import ConfigError
 from planforge.generator.checkpoint import Checkpoint
@@ -91,7 +91,8 @@ def write_dataset(out: Path, total: int, splits: Mapping[str, float], seed: int)
                     for index in indices[start : start + BATCH_ROWS]:
                         handle.seek(offsets[index])
                         rows.append(json.loads(handle.readline())["row"])
-                    stream.write_batch(pa.RecordBatch.from_pylist(rows, schema=schema))
+                    for batch in record_batches(rows, PLAN_FEATURES):
+                        stream.write_batch(batch)
             parts[name] = datasets.Dataset.from_file(
                 str(path), info=datasets.DatasetInfo(features=PLAN_FEATURES), split=name
             )

@@ -267,28 +267,23 @@ def base_model_of(adapter_dir: str | os.PathLike[str]) -> str | None:
 # generation
 
 
-def render_prompts(tokenizer: Any, prompts: Sequence[list[dict[str, str]]]) -> list[str]:
-    return [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
-
-
 def generate_plans(
     model: Any,
     tokenizer: Any,
-    prompts: Sequence[list[dict[str, str]]],
+    texts: Sequence[str],
     *,
     max_new_tokens: int = 320,
     batch_size: int = 8,
     show_progress: bool = True,
     description: str = "generating plans",
 ) -> list[str]:
-    """Greedy completions of chat prompts (system + user messages), cut at the plan's ``join()``.
+    """Greedy completions of rendered prompts (:func:`planforge.prompting.render`), cut at the plan's ``join()``.
 
     Prompts are batched by length (left padding) and the outputs returned in the input order."""
     import torch
 
     from planforge.console import progress
 
-    texts = render_prompts(tokenizer, prompts)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     outputs: list[str] = [""] * len(texts)
     saved_side = tokenizer.padding_side

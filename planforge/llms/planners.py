@@ -1,6 +1,7 @@
-"""Planner models: chat prompts (system + user, the SFT format of :mod:`planforge.prompting`) in, one plan text
-per prompt out (``None`` where the model could not answer). The role every non-teacher model plays: the
-weaker student whose plans become rejected answers, the model under evaluation, a blind re-planner.
+"""Planner models: prompts (system + user turns and the functions offered, the format of
+:mod:`planforge.prompting`) in, one plan text per prompt out (``None`` where the model could not answer). The
+role every non-teacher model plays: the weaker student whose plans become rejected answers, the model under
+evaluation, a blind re-planner.
 
 * :class:`EndpointPlanner` -- any OpenAI-compatible endpoint, through the same client and layers the teacher
   uses (rate limits, retries; the reply cache when asked for).
@@ -15,6 +16,7 @@ import asyncio
 import importlib.util
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,16 +25,25 @@ from planforge.errors import LLMError, MissingExtraError, ModelUnavailableError
 from planforge.llms.base import Messages
 from planforge.llms.endpoint import EndpointOptions, connect
 from planforge.llms.output import clean_output
-from planforge.prompting import strip_tool_calls
+from planforge.prompting import render, with_function_list
+from planforge.tools import ToolSet
 
 Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class PlannerPrompt:
+    """What a planner is asked: the system and user turns, and the functions it may call."""
+
+    messages: Messages
+    tools: ToolSet
 
 
 class Planner(Protocol):
     name: str
     errors: list[str]
 
-    def generate(self, prompts: Sequence[Messages], progress: Progress | None = None) -> list[str | None]: ...
+    def generate(self, prompts: Sequence[PlannerPrompt], progress: Progress | None = None) -> list[str | None]: ...
 
 
 def default_local_model() -> str:
@@ -62,19 +73,19 @@ class EndpointPlanner:
         self.params: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
         self.errors: list[str] = []
 
-    def generate(self, prompts: Sequence[Messages], progress: Progress | None = None) -> list[str | None]:
+    def generate(self, prompts: Sequence[PlannerPrompt], progress: Progress | None = None) -> list[str | None]:
         out = asyncio.run(self._generate(prompts, progress))
         if prompts and all(o is None for o in out):
             where = self.options.resolved_base_url() or "the OpenAI API"
             raise ModelUnavailableError(f"model {self.model} at {where} answered no request: {self.errors[0]}")
         return out
 
-    async def _generate(self, prompts: Sequence[Messages], progress: Progress | None) -> list[str | None]:
+    async def _generate(self, prompts: Sequence[PlannerPrompt], progress: Progress | None) -> list[str | None]:
         client = connect(self.options, self.options.model or "")
 
-        async def one(messages: Messages) -> str | None:
-            try:
-                reply = await client.chat(strip_tool_calls(messages), self.params)
+        async def one(prompt: PlannerPrompt) -> str | None:
+            try:  # asked for a plain-text plan: the functions listed in the system turn, no `tools` parameter
+                reply = await client.chat(with_function_list(prompt.messages, prompt.tools), self.params)
                 return clean_output(reply.content)
             except LLMError as exc:
                 self.errors.append(first_line(exc))
@@ -125,13 +136,13 @@ class LocalPlanner:
             self._loaded = (model, tokenizer)
         return self._loaded
 
-    def generate(self, prompts: Sequence[Messages], progress: Progress | None = None) -> list[str | None]:
+    def generate(self, prompts: Sequence[PlannerPrompt], progress: Progress | None = None) -> list[str | None]:
         from planforge.llms.local import generate_plans
 
         model, tokenizer = self.load()
         out: list[str | None] = []
         for start in range(0, len(prompts), self.batch_size):
-            chunk = [strip_tool_calls(p) for p in prompts[start : start + self.batch_size]]
+            chunk = [render(tokenizer, p.messages, p.tools) for p in prompts[start : start + self.batch_size]]
             out.extend(
                 generate_plans(
                     model,

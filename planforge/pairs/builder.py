@@ -4,15 +4,13 @@ Rejected plans come from a student model (kept only when it fails validation or 
 chosen plan; a student that matches is skipped and counted, as in the TinyLLM study) or from typed
 corruptions of the chosen plan (:mod:`planforge.pairs.corruptions`), or a mix of both.
 
-Each row (:data:`PAIR_FEATURES`) is what TRL's ``DPOTrainer`` reads as is: ``prompt`` (system + user messages,
-the SFT format), ``chosen`` and ``rejected`` (one assistant message each, plan text plus ``tool_calls``) and
-``tools`` (the offered functions, OpenAI ``tools`` JSON), plus where the rejected plan came from and both
-plans' validator verdicts."""
+Each row (:data:`PAIR_FEATURES`) is what TRL's ``DPOTrainer`` reads as is: ``prompt`` (system + user turns, the
+SFT format), ``chosen`` and ``rejected`` (one assistant turn each: the plan as LLMCompiler text) and ``tools`` (the
+offered functions, OpenAI entries), plus where the rejected plan came from and both plans' validator verdicts."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import time
 from collections import Counter
@@ -24,12 +22,12 @@ import datasets
 
 from planforge.dataset.disk import make_dataset
 from planforge.dataset.features import PAIR_FEATURES
-from planforge.dataset.rows import Example, ToolCache
+from planforge.dataset.rows import Example, ToolCache, row_prompt
 from planforge.errors import ConfigError, DatasetError, PlanSyntaxError, ToolSpecError
-from planforge.llms.planners import Planner
+from planforge.llms.planners import Planner, PlannerPrompt
 from planforge.pairs.corruptions import KINDS, corrupt, with_join
 from planforge.plan import Plan, positional, to_text
-from planforge.prompting import assistant_message
+from planforge.prompting import completion_messages, tools_column
 from planforge.recipes.loader import recipe_rules
 from planforge.tools import ToolSet
 from planforge.validators import Rule, Verdict, judge
@@ -127,14 +125,7 @@ def source_from_row(row: Mapping[str, Any], split: str, tools: ToolSet | None = 
     """A plans-dataset row (:data:`planforge.dataset.PLAN_FEATURES`) -> :class:`PairSource`."""
     example = Example.from_row(row, tools)
     example = Example(**{**example.__dict__, "plan": with_join(example.plan)})
-    messages = row.get("messages") or []
-    if len(messages) >= 2 and messages[-1]["role"] == "assistant":
-        prompt = [dict(m) for m in messages[:-1]]
-    else:
-        from planforge.dataset.rows import row_prompt
-
-        prompt = row_prompt(row, example.tools)
-    return PairSource(split, row["id"], example, prompt)
+    return PairSource(split, row["id"], example, row_prompt(row))
 
 
 def rejected_text(plan: Plan, tools: ToolSet) -> str:
@@ -143,26 +134,13 @@ def rejected_text(plan: Plan, tools: ToolSet) -> str:
 
 
 def rejected_message(plan: Plan, tools: ToolSet) -> dict[str, Any]:
-    """The assistant message of a wrong plan. Arguments left positional (an unknown function's) are kept in
-    ``tool_calls`` as ``arg1``, ``arg2``... so nothing the plan says is lost."""
-    bound = plan.bind(tools.param_order)
-    calls = []
-    for step in bound.calls:
-        arguments = dict(step.kwargs)
-        for i, value in enumerate(step.args, start=1):
-            arguments.setdefault(f"arg{i}", value)
-        calls.append(
-            {
-                "id": f"call_{step.index}",
-                "type": "function",
-                "function": {"name": step.name, "arguments": json.dumps(arguments, ensure_ascii=False)},
-            }
-        )
-    return {"role": "assistant", "content": rejected_text(plan, tools), "tool_calls": calls}
+    """The assistant turn of a wrong plan: its LLMCompiler text, as written (an unknown function's positional
+    arguments stay positional, so nothing the plan says is lost)."""
+    return {"role": "assistant", "content": rejected_text(plan, tools)}
 
 
 def unparsed_message(text: str) -> dict[str, Any]:
-    return {"role": "assistant", "content": text, "tool_calls": []}
+    return {"role": "assistant", "content": text}
 
 
 def pair_id(example_id: str, source: str, kind: str, content: str) -> str:
@@ -197,7 +175,7 @@ def corruption_rejections(example: PairSource, kinds: Sequence[str], n: int, rng
 
 
 def pair_row(example: PairSource, rejection: Rejection, chosen: Verdict, student: str = "") -> dict[str, Any]:
-    chosen_message = assistant_message(example.plan, example.tools)
+    chosen_message = completion_messages(example.plan, example.tools)[0]
     return {
         "id": pair_id(example.id, rejection.source, rejection.kind, rejection.message["content"]),
         "example_id": example.id,
@@ -205,7 +183,7 @@ def pair_row(example: PairSource, rejection: Rejection, chosen: Verdict, student
         "prompt": example.prompt,
         "chosen": [chosen_message],
         "rejected": [rejection.message],
-        "tools": json.dumps(example.tools.to_openai(), ensure_ascii=False),
+        "tools": tools_column(example.tools),
         "rejection_source": rejection.source,
         "rejection_kind": rejection.kind,
         "rejection_detail": rejection.detail,
@@ -322,7 +300,7 @@ def build_pairs(
             if progress is not None:
                 progress(f"student {student.name}", done_count[0], len(todo))
 
-        outputs = student.generate([e.prompt for e in todo], tick)
+        outputs = student.generate([PlannerPrompt(e.prompt, e.tools) for e in todo], tick)
         stats.student_errors.extend(student.errors[:20])
         for example, text in zip(todo, outputs, strict=True):
             if text is None:

@@ -111,20 +111,21 @@ COLUMN_DOCS = {
     PLANS: {
         "id": "stable example id (hash of recipe, request and plan)",
         "query": "the user request",
-        "tools": "the functions offered with this request (targets and distractors), a JSON list",
+        "tools": "the functions offered with this request (targets and distractors), OpenAI tool entries; "
+        "TRL hands them to the chat template",
+        "prompt": "system and user turns: the planner instructions with the example's date, and the request",
+        "completion": "the assistant turn: the plan as LLMCompiler text (TRL trains on it alone)",
         "plan": "the reference plan: a JSON list of calls with named arguments; `$K` is step K's output",
         "plan_text": "the same plan as LLMCompiler text, positional arguments, ending in `join()`",
-        "messages": "system / user / assistant turns (TRL conversational format); the assistant turn carries "
-        "the plan as text and as OpenAI `tool_calls`",
         "target_tools": "the functions the plan uses (tool-retrieval labels)",
         "meta": "the example's fixed date and time, teacher, model, recipe, request id and distractor functions",
     },
     PAIRS: {
         "id": "stable pair id",
         "prompt": "system and user turns: what the planner sees",
-        "chosen": "the preferred assistant turn (a valid plan)",
+        "chosen": "the preferred assistant turn (a valid plan, LLMCompiler text)",
         "rejected": "the dispreferred assistant turn",
-        "tools": "the functions offered, a JSON list",
+        "tools": "the functions offered, OpenAI tool entries",
         "rejection_source": "where the rejected plan came from",
         "rejection_kind": "what is wrong with the rejected plan",
         "chosen_errors": "validator errors of the chosen plan (normally none)",

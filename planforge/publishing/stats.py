@@ -187,13 +187,15 @@ def _add_sft_row(stats: DatasetStats, row: Mapping[str, Any]) -> None:
 
 
 def _offered_count(raw: Any) -> int | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        offered = json.loads(raw)
-    except ValueError:
-        return None
-    return len(offered) if isinstance(offered, list) else 1
+    """How many functions a row offered (``tools``: OpenAI entries, or a JSON string in rows of planforge 0.1)."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if isinstance(raw, list):
+        return len(raw)
+    return 1 if isinstance(raw, dict) else None
 
 
 def _add_pair_row(stats: DatasetStats, row: Mapping[str, Any], tool_cache: ToolCache) -> None:

@@ -224,8 +224,9 @@ def bfcl_query(item: BFCLItem) -> str:
 
 
 def bfcl_prompt(item: BFCLItem) -> list[dict[str, Any]]:
-    """The chat messages a planforge model is evaluated on: planforge's own prompt over the offered functions."""
-    return prompt_messages(bfcl_query(item), item.tools)
+    """The chat turns a planforge model is evaluated on: planforge's own prompt; the functions offered are
+    ``item.tools``, given to the model the way its chat template wants them (:func:`planforge.prompting.render`)."""
+    return prompt_messages(bfcl_query(item))
 
 
 @dataclass(frozen=True)

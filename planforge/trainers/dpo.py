@@ -1,9 +1,9 @@
 """Preference optimisation on a pairs dataset (``gen pairs``): TRL ``DPOTrainer``.
 
-Rows carry ``prompt`` (system + user messages, from :func:`planforge.prompting.prompt_messages`), ``chosen`` and
-``rejected`` (one assistant message each: the plan text plus ``tool_calls``) and ``tools``. As in SFT, the
-functions are already listed in the system prompt and the plan text is the target, so the messages go to TRL
-as role + content and no ``tools`` column reaches the chat template: the model sees exactly the SFT format.
+Rows carry ``prompt`` (system + user turns, from :func:`planforge.prompting.prompt_messages`), ``chosen`` and
+``rejected`` (one assistant turn each: a plan in LLMCompiler text) and ``tools``. As in SFT, the functions reach
+the model as its chat template wants them (:func:`planforge.prompting.for_template`): the model sees exactly the
+SFT format.
 
 With ``adapter`` (an SFT LoRA directory), training continues that adapter and the reference policy is a frozen
 copy of it (TRL adds a ``ref`` adapter), which is the hybrid SFT-then-DPO cycle of the TinyLLM study. Without
@@ -19,9 +19,9 @@ from typing import Any
 from planforge.dataset.disk import limit_rows, load_dataset_of_kind
 from planforge.dataset.features import PAIRS
 from planforge.dataset.provenance import fingerprint, read_run_config, write_training_record
-from planforge.dataset.rows import ToolCache, row_prompt
+from planforge.dataset.rows import ToolCache, message_plan
 from planforge.errors import ConfigError, DatasetError
-from planforge.prompting import strip_tool_calls
+from planforge.prompting import for_template, role_and_content
 from planforge.trainers.dpo_config import DPORunConfig
 from planforge.trainers.prompts import PAIR_COLUMNS, toolrag_shown
 
@@ -29,39 +29,45 @@ from planforge.trainers.prompts import PAIR_COLUMNS, toolrag_shown
 def _messages(value: Any, where: str, column: str) -> list[dict[str, str]]:
     if not isinstance(value, list) or not value or not all(isinstance(m, dict) and "role" in m for m in value):
         raise DatasetError(f"{where}: column {column} must hold chat messages (lists of {{role, content}})")
-    return strip_tool_calls(value)
+    return role_and_content(value)
 
 
-def build_dpo_rows(split: Any, where: str, classifier: Any = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Pairs rows -> ``{"prompt", "chosen", "rejected"}`` with role + content messages only. With a ToolRAG
-    classifier the system prompt lists its selection (plus the functions the chosen plan calls), so a model
-    trained on ToolRAG prompts by ``gen train sft --toolrag`` is tuned on the prompts it will see."""
+def build_dpo_rows(
+    split: Any, where: str, tokenizer: Any, classifier: Any = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Pairs rows -> ``{"prompt", "chosen", "rejected"[, "tools"]}`` for ``tokenizer``'s template. With a ToolRAG
+    classifier the functions are its selection (plus the functions the chosen plan calls), so a model trained on
+    ToolRAG prompts by ``gen train sft --toolrag`` is tuned on the prompts it will see."""
     rows = split.to_list()
-    out = []
-    for row in rows:
-        prompt = _messages(row["prompt"], where, "prompt")
-        chosen = _messages(row["chosen"], where, "chosen")
-        rejected = _messages(row["rejected"], where, "rejected")
-        if chosen[-1]["role"] != "assistant" or rejected[-1]["role"] != "assistant":
-            raise DatasetError(f"{where}: chosen and rejected must end with an assistant message")
-        out.append({"prompt": prompt, "chosen": chosen, "rejected": rejected})
+    cache = ToolCache(where)
+    shown: list[Any] = [None] * len(rows)
     info: dict[str, Any] = {}
     if classifier is not None:
         missing = [c for c in ("query", "tools") if c not in split.column_names]
         if missing:
             raise DatasetError(f"{where}: --toolrag needs the pairs' {' and '.join(missing)} column(s)")
-        needed = [_called_functions(row["chosen"]) for row in rows]
+        needed = [_called_functions(row, cache) for row in rows]
         shown, info = toolrag_shown(classifier, [row["query"] for row in rows], needed)
-        cache = ToolCache(where)
-        for row, pair, listed in zip(rows, out, shown, strict=True):
-            stored = {"messages": row["prompt"], "query": row["query"], "meta": row.get("meta") or {}}
-            pair["prompt"] = row_prompt(stored, cache.get(row["tools"]), shown=listed)
+    out = []
+    for row, listed in zip(rows, shown, strict=True):
+        prompt = _messages(row["prompt"], where, "prompt")
+        chosen = _messages(row["chosen"], where, "chosen")
+        rejected = _messages(row["rejected"], where, "rejected")
+        if chosen[-1]["role"] != "assistant" or rejected[-1]["role"] != "assistant":
+            raise DatasetError(f"{where}: chosen and rejected must end with an assistant message")
+        functions = listed or (cache.get(row["tools"]) if row.get("tools") is not None else None)
+        pair: dict[str, Any] = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+        if functions is not None:
+            pair["prompt"], entries = for_template(prompt, functions, tokenizer)
+            if entries is not None:
+                pair["tools"] = entries
+        out.append(pair)
     return out, info
 
 
-def _called_functions(chosen: list[dict[str, Any]]) -> list[str]:
-    calls = chosen[-1].get("tool_calls") or []
-    return [c["function"]["name"] for c in calls if c.get("function") and c["function"].get("name") != "join"]
+def _called_functions(row: dict[str, Any], cache: ToolCache) -> list[str]:
+    plan = message_plan(row["chosen"], cache.find(row.get("tools")))
+    return plan.function_names() if plan is not None else []
 
 
 def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
@@ -79,10 +85,16 @@ def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
         from planforge.trainers.toolrag import ToolRAGClassifier
 
         classifier = ToolRAGClassifier.load(cfg.toolrag)
-    train_rows, info = build_dpo_rows(limit_rows(ds["train"], cfg.max_examples), cfg.pairs, classifier)
+    from planforge.llms.local import load_tokenizer
+
+    own_tokenizer = cfg.adapter and (Path(cfg.adapter) / "tokenizer_config.json").is_file()
+    tokenizer = load_tokenizer(cfg.adapter if own_tokenizer else cfg.model)
+    train_rows, info = build_dpo_rows(limit_rows(ds["train"], cfg.max_examples), cfg.pairs, tokenizer, classifier)
     eval_rows = None
     if cfg.eval_split in ds and len(ds[cfg.eval_split]) and cfg.max_eval_examples:
-        eval_rows, _ = build_dpo_rows(limit_rows(ds[cfg.eval_split], cfg.max_eval_examples), cfg.pairs, classifier)
+        eval_rows, _ = build_dpo_rows(
+            limit_rows(ds[cfg.eval_split], cfg.max_eval_examples), cfg.pairs, tokenizer, classifier
+        )
     if cfg.adapter and not (Path(cfg.adapter) / "adapter_config.json").is_file():
         raise ConfigError(f"{cfg.adapter}: not a LoRA adapter directory (no adapter_config.json)")
 

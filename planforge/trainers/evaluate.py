@@ -27,6 +27,7 @@ from planforge.dataset.features import PLANS
 from planforge.dataset.provenance import fingerprint, read_run_config, write_json, write_training_record
 from planforge.dataset.rows import ToolCache, row_plan, row_prompt
 from planforge.errors import ConfigError, InputError
+from planforge.llms.planners import PlannerPrompt
 from planforge.plan import Plan
 from planforge.recipes.loader import recipe_rules
 from planforge.tools import ToolSet
@@ -204,10 +205,7 @@ def eval_plans(cfg: EvalPlansConfig) -> dict[str, Any]:
             shown = [classifier.tools.subset(names) for names in selections]
             info["toolrag"] = str(toolrag_dir)
             info["toolrag_mean_selected"] = sum(len(s) for s in selections) / max(len(selections), 1)
-        prompts = [
-            row_prompt(row, tools, shown=view if toolrag_dir else None)
-            for row, tools, view in zip(rows, offered, shown, strict=True)
-        ]
+        prompts = [PlannerPrompt(row_prompt(row), view) for row, view in zip(rows, shown, strict=True)]
         texts = generate_from_model(model_spec, cfg.adapter, prompts, cfg)
         info["model"] = model_spec
         info["adapter"] = cfg.adapter
@@ -231,7 +229,6 @@ def eval_plans(cfg: EvalPlansConfig) -> dict[str, Any]:
         out.mkdir(parents=True, exist_ok=True)
         write_predictions(out / "predictions.jsonl", scores)
         prints = fingerprint(ds, cfg.data)
-        write_training_record(out, command="eval plans", config=cfg, metrics=metrics, fingerprints=prints)
         write_training_record(out, command="eval plans", config=cfg, metrics=metrics, fingerprints=prints)
     return metrics
 

@@ -1,12 +1,10 @@
 """Supervised fine-tuning on a plans dataset: TRL ``SFTTrainer``, LoRA (peft) by default.
 
-Each row becomes a conversational prompt/completion pair: the prompt is the system message listing the
-functions offered to the example (or, with ``toolrag``, the functions a ToolRAG classifier selects for the
-request, as TinyAgent trained) plus the user's request; the completion is the assistant's plan in LLMCompiler
-text. TRL computes the loss on the completion only, so the model learns the plan, not the prompt.
-
-The system prompt already lists the functions, so no ``tools`` column goes to the chat template (templates that
-render tools would list them twice), and assistant ``tool_calls`` are dropped (the plan text is the target)."""
+Each row is what the dataset stores, as TRL reads it: ``prompt`` (system + user turns), ``completion`` (the plan in
+LLMCompiler text) and the functions offered to the example (or, with ``toolrag``, the functions a ToolRAG
+classifier selects for the request, as TinyAgent trained). The functions reach the model as the chat template
+wants them (:func:`planforge.prompting.for_template`): as ``tools`` for a tool-aware template, listed in the
+system turn otherwise. TRL computes the loss on the completion only, so the model learns the plan."""
 
 from __future__ import annotations
 
@@ -19,15 +17,17 @@ from planforge.dataset.features import PLANS
 from planforge.dataset.provenance import fingerprint, write_training_record
 from planforge.dataset.rows import ToolCache, row_prompt
 from planforge.errors import ConfigError, DatasetError
+from planforge.prompting import for_template
 from planforge.trainers.prompts import PLAN_COLUMNS_SFT, plan_completion, toolrag_shown
 from planforge.trainers.sft_config import SFTRunConfig
 
 
 def build_sft_rows(
-    split: Any, *, where: str, classifier: Any = None, add_targets: bool = True
+    split: Any, *, where: str, tokenizer: Any, classifier: Any = None, add_targets: bool = True
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Rows -> ``{"prompt", "completion"}`` (conversational). With a classifier, the system prompt lists its
-    selected functions (plus, when ``add_targets``, any function the reference plan needs that it missed)."""
+    """Rows -> ``{"prompt", "completion"[, "tools"]}`` (conversational) for ``tokenizer``'s template. With a
+    classifier, the functions are its selection (plus, when ``add_targets``, any function the reference plan
+    needs that it missed)."""
     rows = split.to_list()
     cache = ToolCache(where)
     info: dict[str, Any] = {}
@@ -38,8 +38,11 @@ def build_sft_rows(
         )
     out = []
     for row, listed in zip(rows, shown, strict=True):
-        prompt = row_prompt(row, cache.get(row["tools"]), shown=listed)
-        out.append({"prompt": prompt, "completion": plan_completion(row["plan_text"])})
+        prompt, entries = for_template(row_prompt(row), listed or cache.get(row["tools"]), tokenizer)
+        item = {"prompt": prompt, "completion": plan_completion(row["plan_text"])}
+        if entries is not None:
+            item["tools"] = entries
+        out.append(item)
     return out, info
 
 
@@ -57,23 +60,15 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
         from planforge.trainers.toolrag import ToolRAGClassifier
 
         classifier = ToolRAGClassifier.load(cfg.toolrag)
-    from planforge.llms.local import load_causal_lm
+    from planforge.llms.local import load_causal_lm, load_tokenizer
     from planforge.trainers.models import count_parameters
 
-    train_rows, info = build_sft_rows(
-        limit_rows(ds["train"], cfg.max_examples),
-        where=cfg.data,
-        classifier=classifier,
-        add_targets=cfg.toolrag_add_targets,
-    )
+    tokenizer = load_tokenizer(cfg.model)
+    rows = {"tokenizer": tokenizer, "where": cfg.data, "classifier": classifier, "add_targets": cfg.toolrag_add_targets}
+    train_rows, info = build_sft_rows(limit_rows(ds["train"], cfg.max_examples), **rows)
     eval_rows = None
     if cfg.eval_split in ds and len(ds[cfg.eval_split]) and cfg.max_eval_examples:
-        eval_rows, _ = build_sft_rows(
-            limit_rows(ds[cfg.eval_split], cfg.max_eval_examples),
-            where=cfg.data,
-            classifier=classifier,
-            add_targets=cfg.toolrag_add_targets,
-        )
+        eval_rows, _ = build_sft_rows(limit_rows(ds[cfg.eval_split], cfg.max_eval_examples), **rows)
     model, tokenizer = load_causal_lm(cfg.model, dtype=cfg.dtype)
     train_ds = datasets.Dataset.from_list(train_rows)
     eval_ds = datasets.Dataset.from_list(eval_rows) if eval_rows else None
@@ -97,7 +92,8 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
 
 
 def _check_prompt_fits(tokenizer: Any, row: dict[str, Any], max_length: int) -> None:
-    text = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=False)
+    kwargs = {"tools": row["tools"]} if "tools" in row else {}
+    text = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=False, **kwargs)
     n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
     if n > max_length:
         raise ConfigError(

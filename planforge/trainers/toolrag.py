@@ -29,7 +29,7 @@ from planforge.dataset.features import PLANS
 from planforge.dataset.provenance import fingerprint, write_json, write_training_record
 from planforge.dataset.rows import ToolCache
 from planforge.errors import ConfigError, DatasetError
-from planforge.prompting import system_prompt
+from planforge.prompting import prompt_messages, with_function_list
 from planforge.tools import ToolSet, tools_from_json
 from planforge.trainers.prompts import PLAN_COLUMNS_TOOLRAG
 from planforge.trainers.toolrag_config import EvalToolRAGConfig, ToolRAGConfig
@@ -80,7 +80,12 @@ def retrieval_metrics(selected: Sequence[Sequence[str]], targets: Sequence[Seque
 def prompt_token_savings(
     count_tokens: Callable[[str], int], tools: ToolSet, selected: Sequence[Sequence[str]]
 ) -> dict[str, float]:
-    """Mean system-prompt tokens listing every function against listing only the selected ones."""
+    """Mean system-turn tokens listing every function against listing only the selected ones (the functions as
+    a template without tool support sees them, listed in the system turn)."""
+
+    def system_prompt(shown: ToolSet) -> str:
+        return with_function_list(prompt_messages(""), shown)[0]["content"]
+
     full = count_tokens(system_prompt(tools))
     cache: dict[tuple[str, ...], int] = {}
     sizes = []
@@ -103,7 +108,7 @@ def label_space(ds: Any, where: str) -> ToolSet:
     cache = ToolCache(where)
     specs = {}
     for split in ds.values():
-        for raw in dict.fromkeys(split["tools"]):
+        for raw in split["tools"]:
             for spec in cache.get(raw).specs:
                 specs.setdefault(spec.name, spec)
     if not specs:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from planforge.plan import parse_plan
 
 ZOOM = (
@@ -17,7 +15,7 @@ ZOOM = (
 def make_pair(mac_tools, rejected_text: str, **extra) -> dict:
     """A pair row as `gen pairs` writes it: the zoom plan chosen, ``rejected_text`` rejected."""
     from planforge.pairs.builder import rejected_message
-    from planforge.prompting import assistant_message, prompt_messages
+    from planforge.prompting import completion_messages, prompt_messages, tools_column
 
     tools = mac_tools.subset(["get_email_address", "get_zoom_meeting_link", "create_calendar_event", "send_sms"])
     chosen = parse_plan(ZOOM, param_order=tools.param_order).bind(tools.param_order)
@@ -26,10 +24,10 @@ def make_pair(mac_tools, rejected_text: str, **extra) -> dict:
         "id": "pair-0123456789abcdef",
         "example_id": "ex-1",
         "query": "Zoom with Sid about the Apple sync tomorrow at 3pm",
-        "prompt": prompt_messages("Zoom with Sid", tools),
-        "chosen": [assistant_message(chosen, tools)],
+        "prompt": prompt_messages("Zoom with Sid"),
+        "chosen": completion_messages(chosen, tools),
         "rejected": [rejected_message(bad, tools)],
-        "tools": json.dumps(tools.to_openai()),
+        "tools": tools_column(tools),
         "rejection_source": "corruption",
         "rejection_kind": "hallucinated_function",
         "rejection_detail": "x",

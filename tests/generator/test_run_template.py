@@ -52,9 +52,9 @@ def test_offline_run_writes_a_valid_dataset_and_run_json(tmp_path):
             )
             assert row["target_tools"] == list(dict.fromkeys(plan.function_names()))
             assert set(row["target_tools"]) <= set(tools) and row["meta"]["distractors"]
-            assert [m["role"] for m in row["messages"]] == ["system", "user", "assistant"]
-            assert row["messages"][2]["content"] == row["plan_text"]
-            assert [c["function"]["name"] for c in row["messages"][2]["tool_calls"]] == plan.function_names()
+            assert [m["role"] for m in row["prompt"]] == ["system", "user"] and row["prompt"][1]["content"] == row["query"]
+            assert row["completion"] == [{"role": "assistant", "content": row["plan_text"]}]  # the plan, once
+            assert [t["function"]["name"] for t in row["tools"]] == list(tools)  # OpenAI entries
     assert len(ids) == 300
     run = json.loads((out / "run.json").read_text())
     assert run["accepted"] == 300 and run["requested"] == 300 and run["teacher"] == "template"

@@ -9,7 +9,8 @@ import pytest
 
 from planforge.errors import LLMError
 from planforge.llms.endpoint import EndpointOptions, connect
-from planforge.llms.planners import EndpointPlanner
+from planforge.llms.planners import EndpointPlanner, PlannerPrompt
+from planforge.tools import ToolSet
 from tests.support.openai_server import OpenAIServer, Reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -104,7 +105,8 @@ def test_errors_say_what_happened(tmp_path):
 def test_rate_limited_layer_bounds_requests_in_flight(tmp_path):
     with OpenAIServer(Reply(content="x", delay=0.05)) as server:
         planner = EndpointPlanner(options(server, tmp_path, concurrency=3, use_cache=False, model="m"))
-        texts = planner.generate([[{"role": "user", "content": f"q{i}"}] for i in range(12)])
+        tools = ToolSet(())
+        texts = planner.generate([PlannerPrompt([{"role": "user", "content": f"q{i}"}], tools) for i in range(12)])
         assert texts == ["x"] * 12 and server.count == 12
         assert server.max_in_flight <= 3
 

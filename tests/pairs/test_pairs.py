@@ -12,7 +12,7 @@ import pytest
 from planforge.dataset.features import PAIR_FEATURES
 from planforge.dataset.rows import row_tools
 from planforge.pairs.corruptions import KINDS
-from planforge.prompting import strip_tool_calls
+from planforge.prompting import with_function_list
 from planforge.recipes.loader import recipe_rules
 from planforge.tools import tools_from_json
 from planforge.validators import judge
@@ -27,10 +27,10 @@ def _check_rows(pairs: datasets.DatasetDict, plans: datasets.DatasetDict) -> Non
     for split, rows in pairs.items():
         for row in rows:
             example = by_id[(split, row["example_id"])]  # pairs keep the example's split
-            tools = tools_from_json(json.loads(row["tools"]))
+            tools = tools_from_json(row["tools"])
             assert list(tools) == list(row_tools(example))
-            assert row["prompt"] == example["messages"][:-1]  # the SFT prompt, as is
-            assert row["chosen"] == example["messages"][-1:]
+            assert row["prompt"] == example["prompt"]  # the SFT prompt, as is
+            assert row["chosen"] == example["completion"]
             context = {"query": row["query"], "now": row["meta"]["now"]}
             chosen = judge(row["chosen"][0]["content"], tools, rules=RULES, context=context)
             rejected = judge(row["rejected"][0]["content"], tools, reference=chosen.plan, rules=RULES, context=context)
@@ -117,7 +117,7 @@ def test_openai_student_pairs_skip_matches_and_keep_wrong_plans(gen, plans_dir, 
     assert len(requests) == 40 and {r["model"] for r in requests} == {"tiny-student"}
     first = plans["train"][0]
     sent = next(r for r in requests if r["messages"][-1]["content"] == first["query"])
-    assert sent["messages"] == strip_tool_calls(first["messages"][:-1])  # the SFT prompt
+    assert sent["messages"] == with_function_list(first["prompt"], row_tools(first))  # the SFT prompt, as text
     pairs = datasets.load_from_disk(str(out))
     _check_rows(pairs, plans)
     report = json.loads((out / "pairs.json").read_text())
@@ -128,7 +128,7 @@ def test_openai_student_pairs_skip_matches_and_keep_wrong_plans(gen, plans_dir, 
     by_kind = {kinds[r["query"]]: r for r in rows}
     assert set(by_kind) == {"garbage", "partial"}
     garbage = by_kind["garbage"]
-    assert garbage["rejection_kind"] == "syntax" and garbage["rejected"][0]["tool_calls"] == []
+    assert garbage["rejection_kind"] == "syntax" and set(garbage["rejected"][0]) == {"role", "content"}
     assert garbage["rejected"][0]["content"] == "Sure! I would call get_email_address for that."
     assert all(r["rejection_source"] == "student" and r["meta"]["student"] == "openai:tiny-student" for r in rows)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import datasets
 
-from planforge.dataset.features import PLAN_FEATURES
+from planforge.dataset.features import PLAN_FEATURES, TOOLS
 from planforge.dataset.rows import Example
 from planforge.plan import parse_text
 from planforge.tools import ToolSet, load_tools
@@ -227,8 +227,7 @@ def pair_rows(n: int = 12, *, reviewed: bool = False, agreement_column: bool = F
     sources = ["corruption", "corruption", "student"]
     out = []
     for i, row in enumerate(rows):
-        messages = row["messages"]
-        chosen = [messages[-1]]
+        chosen = row["completion"]
         plan_lines = chosen[0]["content"].splitlines()
         rejected_text = "\n".join(plan_lines[:1] + plan_lines[2:]) if len(plan_lines) > 2 else plan_lines[0]
         errors = [{"code": "bad_reference", "step": 2, "message": "step 2 uses $1 ..."}] if i % 2 else []
@@ -236,9 +235,9 @@ def pair_rows(n: int = 12, *, reviewed: bool = False, agreement_column: bool = F
             "id": f"pair-{i:04d}",
             "example_id": row["id"],
             "query": row["query"],
-            "prompt": messages[:-1],
+            "prompt": row["prompt"],
             "chosen": chosen,
-            "rejected": [{"role": "assistant", "content": rejected_text, "tool_calls": []}],
+            "rejected": [{"role": "assistant", "content": rejected_text}],
             "tools": row["tools"],
             "rejection_source": sources[i % len(sources)],
             "rejection_kind": kinds[i % len(kinds)],
@@ -299,8 +298,13 @@ def write_pairs(out: Path, n: int = 12, *, reviewed: bool = False, agreement_col
     if reviewed and not agreement_column:  # `gen review pull` leaves disputed pairs out
         rows = [r for r in rows if r["verdict"] is not None]
     cut = len(rows) - max(1, len(rows) // 4)
+    features = datasets.Dataset.from_list(rows).features
+    features["tools"] = TOOLS  # OpenAI entries, as `gen pairs` stores them (inference would make a struct of them)
     ds = datasets.DatasetDict(
-        {"train": datasets.Dataset.from_list(rows[:cut]), "test": datasets.Dataset.from_list(rows[cut:])}
+        {
+            "train": datasets.Dataset.from_list(rows[:cut], features=features),
+            "test": datasets.Dataset.from_list(rows[cut:], features=features),
+        }
     )
     ds.save_to_disk(str(out))
     report, name = (REVIEW_REPORT, "review_report.json") if reviewed else (PAIRS_REPORT, "pairs.json")

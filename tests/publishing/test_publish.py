@@ -5,7 +5,6 @@ Everything up to the socket is the real code: ``datasets``' ``push_to_hub``, ``h
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -228,8 +227,10 @@ def test_upload(gen_app, run_dir: Path, tmp_path: Path, fake_hub) -> None:
 
     # the rows on the Hub are the dataset's rows
     for split in SPLITS:
-        table = pq.read_table(io.BytesIO(files[f"data/{split}-00000-of-00001.parquet"]))
-        assert table.to_pylist() == scrubbed(source_rows(run_dir))[split]
+        parquet = tmp_path / f"{split}.parquet"
+        parquet.write_bytes(files[f"data/{split}-00000-of-00001.parquet"])
+        assert b"huggingface" in pq.read_schema(parquet).metadata  # the features travel with the data
+        assert datasets.Dataset.from_parquet(str(parquet)).to_list() == scrubbed(source_rows(run_dir))[split]
     card = DatasetCard(files["README.md"].decode())
     assert card.data.to_dict()["configs"][0]["data_files"][2] == {"split": "test", "path": "data/test-*"}
 

@@ -26,7 +26,7 @@ torch.set_num_threads(1)
 from planforge.dataset.features import PLAN_FEATURES  # noqa: E402
 from planforge.dataset.rows import Example  # noqa: E402
 from planforge.plan import parse_plan  # noqa: E402
-from planforge.prompting import assistant_message, prompt_messages  # noqa: E402
+from planforge.prompting import completion_messages, prompt_messages, tools_column  # noqa: E402
 from planforge.tools import ToolSet, load_tools  # noqa: E402
 from tests.support.tiny_models import build_tiny_model  # noqa: E402
 
@@ -134,12 +134,12 @@ def pair_rows(examples: list[Example]) -> list[dict]:
                 "id": e.example_id,
                 "query": e.query,
                 "meta": {"now": e.now},
-                "prompt": prompt_messages(e.query, e.tools, now=e.now),
-                "chosen": [assistant_message(e.plan, e.tools)],
+                "prompt": prompt_messages(e.query, now=e.now),
+                "chosen": completion_messages(e.plan, e.tools),
                 "rejected": [
-                    {"role": "assistant", "content": bad_text + f"\n{len(bad.steps) + 1}. join()", "tool_calls": []}
+                    {"role": "assistant", "content": bad_text + f"\n{len(bad.steps) + 1}. join()"}
                 ],
-                "tools": e.tools.specs_json(),
+                "tools": tools_column(e.tools),
                 "rejected_errors": ["missing_argument"],
             }
         )
@@ -170,7 +170,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     corpus = []
     for e in examples:
         row = e.to_row()
-        corpus += [m["content"] for m in row["messages"]]
+        corpus += [m["content"] for m in row["prompt"] + row["completion"]]
     return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama", corpus)
 
 

@@ -362,7 +362,7 @@ def test_summary_follows_bfcl_weighting():
 
 def test_prompt_is_planforges_own_and_earlier_turns_become_context():
     item = weather()
-    assert bfcl_prompt(item) == prompt_messages("Do it.", item.tools)
+    assert bfcl_prompt(item) == prompt_messages("Do it.")
     turns = (
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi"},

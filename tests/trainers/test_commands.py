@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from planforge.dataset.features import PLAN_FEATURES
+from planforge.plan import parse_plan
 from planforge.trainers.cli import eval_app, train_app
 
 from .conftest import make_examples, read_json
@@ -86,8 +87,8 @@ def test_train_toolrag_writes_a_classifier_and_its_figures(toolrag_dir, plans_di
     meta = read_json(toolrag_dir / "toolrag.json")
     offered = set()
     for split in datasets.load_from_disk(str(plans_dir)).values():
-        for raw in split["tools"]:
-            offered |= {f["name"] for f in json.loads(raw)}
+        for entries in split["tools"]:
+            offered |= {entry["function"]["name"] for entry in entries}
     assert meta["labels"] == sorted(offered) == run["labels"]
     assert meta["threshold"] == 0.5
     ev = read_json(toolrag_dir / "metrics.json")["eval"]
@@ -139,8 +140,8 @@ def test_train_sft_lora_writes_adapter_and_masks_the_prompt(sft_dir, plans_dir, 
     from planforge.trainers.sft import SFTRunConfig, build_sft_rows, make_trainer
 
     ds = load_dataset_of_kind(plans_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
-    rows, _ = build_sft_rows(ds["train"].select(range(2)), where="test")
     model, tokenizer = load_causal_lm(str(tiny_model_dir))
+    rows, _ = build_sft_rows(ds["train"].select(range(2)), where="test", tokenizer=tokenizer)
     cfg = SFTRunConfig(data=str(plans_dir), model=str(tiny_model_dir), out=str(sft_dir / "probe"), max_steps=1)
     trainer = make_trainer(cfg, model, tokenizer, datasets.Dataset.from_list(rows))
     example = trainer.train_dataset[0]
@@ -305,11 +306,16 @@ def test_train_dpo_keeps_the_toolrag_prompts_of_its_sft_adapter(
     # each prompt lists the classifier's selection plus the functions the chosen plan calls, and nothing else
     classifier = ToolRAGClassifier.load(toolrag_dir)
     pairs = datasets.load_from_disk(str(pairs_dir))["train"].select(range(6))
-    rows, _ = build_dpo_rows(pairs, "test", classifier)
+    from planforge.llms.local import load_tokenizer
+    from planforge.prompting import template_supports_tools
+
+    tokenizer = load_tokenizer(tiny_model_dir)
+    assert not template_supports_tools(tokenizer)  # ChatML: the functions are listed in the system turn
+    rows, _ = build_dpo_rows(pairs, "test", tokenizer, classifier)
     for pair, row, selected in zip(rows, pairs, classifier.select(pairs["query"]), strict=True):
         system = pair["prompt"][0]["content"]
         listed = set(re.findall(r"^([A-Za-z_][\w.]*)\(", system.split("Functions:\n", 1)[1], re.M))
-        called = {c["function"]["name"] for c in row["chosen"][-1]["tool_calls"]} - {"join"}
+        called = set(parse_plan(row["chosen"][-1]["content"]).function_names())
         assert listed == set(selected) | called
         assert (
             pair["prompt"][1]["content"] == row["query"]

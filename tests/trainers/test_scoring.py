@@ -14,7 +14,7 @@ from planforge.errors import ConfigError, DatasetError, InputError
 from planforge.llms.local import ModelSource, drop_gguf_quantizer, resolve_source
 from planforge.llms.output import clean_output
 from planforge.plan import parse_plan
-from planforge.prompting import system_prompt
+from planforge.prompting import prompt_messages, with_function_list
 from planforge.trainers.evaluate import read_predictions, score_plan, summarize
 from planforge.trainers.prompts import PLAN_COLUMNS_SFT
 from planforge.trainers.toolrag import prompt_token_savings, retrieval_metrics
@@ -131,6 +131,9 @@ def test_prompt_token_savings_counts_the_system_prompt(mac_tools):
 
     selected = [["send_sms", "get_phone_number"], ["create_note"]]
     saved = prompt_token_savings(words, mac_tools, selected)
+    def system_prompt(tools):
+        return with_function_list(prompt_messages(""), tools)[0]["content"]
+
     full = words(system_prompt(mac_tools))
     small = [
         words(system_prompt(mac_tools.subset(["get_phone_number", "send_sms"]))),
@@ -162,15 +165,17 @@ def test_prompts_are_the_datasets_own(mac_tools):
     examples = make_examples(2)
     row = examples[0].to_row()
     tools = examples[0].tools
-    # default instructions: the prompt is the stored system + user turn
-    assert row_prompt(row, tools) == [{"role": m["role"], "content": m["content"]} for m in row["messages"][:2]]
+    # the prompt is the stored system + user turn; the functions travel apart, as `tools`
+    assert row_prompt(row) == row["prompt"] and "Functions:" not in row["prompt"][0]["content"]
+    assert row["completion"] == [{"role": "assistant", "content": row["plan_text"]}]
     custom = Example(
         query="hi", plan=examples[0].plan, tools=tools, now="2026-01-01 00:00:00", instructions="Plan it."
     ).to_row()
-    assert row_instructions(custom, tools) == "Plan it."
+    assert row_instructions(custom) == "Plan it."
+    assert Example.from_row(custom).instructions == "Plan it."
     shown = mac_tools.subset(["create_note"])
-    prompt = row_prompt(custom, tools, shown=shown)
-    assert prompt[0]["content"] == system_prompt(shown, now="2026-01-01 00:00:00", instructions="Plan it.")
+    listed = with_function_list(row_prompt(custom), shown)[0]["content"]
+    assert listed.startswith("Plan it.\n\nThe current date and time is 2026-01-01 00:00:00.\n\nFunctions:\ncreate_note(")
     assert row_plan(row).function_names() == examples[0].plan.function_names()
 
 

@@ -25,8 +25,8 @@ pytestmark = pytest.mark.torch
 
 def _trainer(plans_dir, tiny_model_dir, tmp_path, **config):
     ds = load_dataset_of_kind(plans_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
-    rows, _ = build_sft_rows(ds["train"].select(range(6)), where="test")
     model, tokenizer = load_causal_lm(str(tiny_model_dir))
+    rows, _ = build_sft_rows(ds["train"].select(range(6)), where="test", tokenizer=tokenizer)
     cfg = SFTRunConfig(
         data=str(plans_dir), model=str(tiny_model_dir), out=str(tmp_path), max_steps=1, batch_size=3, **config
     )
