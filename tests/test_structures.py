@@ -91,9 +91,7 @@ def _shuffled(plan: Plan, rng: random.Random) -> Plan:
         order.append(pick)
         placed.add(pick)
     new = {old: i + 1 for i, old in enumerate(order)}
-    steps = [
-        Step(new[old], plan.steps[old - 1].name, ([f"${new[d]}" for d in sorted(deps[old])],)) for old in order
-    ]
+    steps = [Step(new[old], plan.steps[old - 1].name, ([f"${new[d]}" for d in sorted(deps[old])],)) for old in order]
     return Plan(tuple(steps))
 
 
