@@ -1,11 +1,35 @@
-"""The teacher interface: one request (offered functions, targets, "now") in, one raw reply out."""
+"""The teacher interface: one request (offered functions, targets, "now") in, one raw reply out.
+
+A teacher that can write plans of given shapes on request (the offline template teacher) declares them as a
+:class:`ShapeCatalog` in its ``shapes`` attribute; the sampler then aims each request at one shape, weighted
+towards structures that are rare so far, and names it in ``TeacherRequest.shape``. A teacher without the
+attribute (an LLM, which writes whatever the targets ask) gets function sets from the recipe's co-use graph."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from planforge.tools import ToolSet
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One kind of plan a teacher writes on request."""
+
+    id: str  # what TeacherRequest.shape says to ask for it
+    functions: frozenset[str]
+    structure: str  # planforge.structures key of the plans it makes
+    stratum: str  # the group of shapes whose share of requests the catalog fixes (e.g. "3 calls")
+
+
+@dataclass(frozen=True)
+class ShapeCatalog:
+    """The shapes a teacher can write and the share of requests each stratum should get."""
+
+    shapes: tuple[Shape, ...]
+    mix: Mapping[str, float]  # stratum -> weight (normalized by the sampler); strata without shapes are skipped
 
 
 @dataclass(frozen=True)
@@ -15,6 +39,7 @@ class TeacherRequest:
     tools: ToolSet  # offered: targets + distractors, shuffled
     now: str  # the fixed "now" that relative dates resolve against
     num_examples: int
+    shape: str | None = None  # Shape.id, for a teacher that declared shapes; None: any plan using the targets
 
     @property
     def request_id(self) -> str:
@@ -39,6 +64,9 @@ class TeacherError(RuntimeError):
 
 
 class Teacher(Protocol):
+    """What the run calls. Optionally also ``shapes: ShapeCatalog | None`` (see the module docstring); read it
+    with :func:`shapes_of`, which gives None for a teacher that does not declare it."""
+
     name: str
     model: str
 
@@ -49,3 +77,9 @@ class Teacher(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+def shapes_of(teacher: Any) -> ShapeCatalog | None:
+    """The teacher's declared shapes, or None when it writes any plan the targets ask for."""
+    catalog = getattr(teacher, "shapes", None)
+    return catalog if isinstance(catalog, ShapeCatalog) else None
