@@ -44,9 +44,8 @@ _IN = re.compile(r"in (\d+|\w+) (day|days|week|weeks)")
 _WEEKDAY = re.compile(r"(on |this |next )?(\w+)")
 _WEEK_FROM = re.compile(r"a week from (\w+)")
 _RANGE = re.compile(r"(?:from |between )?(.+?)\s*(?:to|until|till|and|-|–)\s*(.+)")
-_DURATION = re.compile(
-    r"(?:for )?(?:(\d+|\w+) )?(half an hour|an hour and a half|hours?|hrs?|minutes?|mins?)(?: and a half)?"
-)
+_UNITS = r"quarter of an hour|half an hour|an hour and a half|hours?|hrs?|minutes?|mins?"
+_DURATION = re.compile(rf"(?:for )?(?:(\d+|\w+) )?({_UNITS})(?: and a half)?")
 
 
 def _number(word: str) -> int:
@@ -174,12 +173,15 @@ def _hour(match: re.Match[str], meridiem: str | None) -> int:
 
 
 def resolve_duration(phrase: str) -> int:
-    """Minutes of "for half an hour", "45 minutes", "90 mins", "an hour", "two hours", "an hour and a half"."""
+    """Minutes of "for half an hour", "45 minutes", "90 mins", "an hour", "two hours", "an hour and a half",
+    "a quarter of an hour"."""
     text = " ".join(phrase.strip().lower().split())
     match = _DURATION.fullmatch(text)
     if not match:
         raise ValueError(f"cannot resolve the duration {phrase!r}")
     count_word, unit = match.group(1), match.group(2)
+    if unit == "quarter of an hour":
+        return 15 if count_word in (None, "a") else _fail_duration(phrase)
     if unit == "half an hour":
         return 30 if count_word is None else _fail_duration(phrase)
     if unit == "an hour and a half":

@@ -90,6 +90,7 @@ def test_ranges(phrase, start, end):
         ("for two hours", 120),
         ("an hour and a half", 90),
         ("20 min", 20),
+        ("a quarter of an hour", 15),
     ],
 )
 def test_durations(phrase, minutes):
