@@ -3,7 +3,8 @@
 Two modes. A teacher that declares shapes (:class:`~planforge.generator.teachers.base.ShapeCatalog`) gets one
 shape per request: a stratum is drawn by the catalog's mix, then among a few shapes drawn from it the one whose
 structure is rarest so far wins (ties: the one bringing the most function pairs not seen yet, then the least
-used functions). Any other teacher gets a function set from the recipe's co-use graph. Either way the targets
+used functions); while a stratum has function pairs no request has used yet, shapes using one of them join the
+candidates, so every pair a teacher can write turns up early. Any other teacher gets a function set from the recipe's co-use graph. Either way the targets
 come with distractors as negative samples.
 
 Draws depend only on the seed and on earlier draws, never on replies, so a resumed run replays the
@@ -22,6 +23,7 @@ from planforge.tools import ToolSet
 
 COVERAGE_CHOICES = 3  # draw this many candidates and keep the least used one
 SHAPE_CHOICES = 12  # the same, for shapes within a stratum
+PAIR_CHOICES = 2  # shapes with a function pair not used yet, added to those candidates
 
 
 class FunctionSampler:
@@ -35,6 +37,7 @@ class FunctionSampler:
         self.structure_counts: Counter[str] = Counter()
         self.pair_counts: Counter[frozenset[str]] = Counter()
         self._strata, self._weights, self._pools = _strata(shapes, set(self.names))
+        self._by_pair = {stratum: _pair_index(pool) for stratum, pool in self._pools.items()}
         self._start = datetime.fromisoformat(sampling["now"]["start"])
         self._days = max(0, (datetime.fromisoformat(sampling["now"]["end"]) - self._start).days)
         self.next_seq = 0
@@ -82,6 +85,10 @@ class FunctionSampler:
         stratum = rng.choices(self._strata, self._weights)[0]
         pool = self._pools[stratum]
         options = [rng.choice(pool) for _ in range(SHAPE_CHOICES)]
+        by_pair = self._by_pair[stratum]
+        unseen = [pair for pair in by_pair if not self.pair_counts[pair]]
+        if unseen:
+            options += [rng.choice(by_pair[rng.choice(unseen)]) for _ in range(PAIR_CHOICES)]
         return min(options, key=self._shape_score)
 
     def _shape_score(self, shape: Shape) -> tuple[int, int, int]:
@@ -123,6 +130,15 @@ class FunctionSampler:
 
 def _pairs(functions: frozenset[str]) -> list[frozenset[str]]:
     return [frozenset(p) for p in combinations(sorted(functions), 2)]
+
+
+def _pair_index(pool: list[Shape]) -> dict[frozenset[str], list[Shape]]:
+    """Function pair -> the shapes of a stratum using it, in a fixed order."""
+    index: dict[frozenset[str], list[Shape]] = {}
+    for shape in pool:
+        for pair in _pairs(shape.functions):
+            index.setdefault(pair, []).append(shape)
+    return dict(sorted(index.items(), key=lambda item: sorted(item[0])))
 
 
 def _strata(catalog: ShapeCatalog | None, known: set[str]) -> tuple[list[str], list[float], dict[str, list[Shape]]]:
