@@ -4,8 +4,8 @@ Two modes. A teacher that declares shapes (:class:`~planforge.generator.teachers
 shape per request: a stratum is drawn by the catalog's mix, then among a few shapes drawn from it the one whose
 structure is rarest so far wins (ties: the one bringing the most function pairs not seen yet, then the least
 used functions); while a stratum has function pairs no request has used yet, shapes using one of them join the
-candidates, so every pair a teacher can write turns up early. Any other teacher gets a function set from the recipe's co-use graph. Either way the targets
-come with distractors as negative samples.
+candidates, so every pair a teacher can write turns up early. Any other teacher gets a function set from the
+recipe's co-use graph. Either way the targets come with distractors as negative samples.
 
 Draws depend only on the seed and on earlier draws, never on replies, so a resumed run replays the
 same requests."""
