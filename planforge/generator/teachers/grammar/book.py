@@ -173,6 +173,9 @@ def load_book(path: Path) -> Book:
     if errors:
         where = ".".join(str(p) for p in errors[0].absolute_path) or "top level"
         raise GrammarError(f"{path}: field '{where}': {errors[0].message}")
+    for section in ("acts", "leads"):
+        for kind in raw.get(section, {}):
+            _kind(path, section, kind)
     missing = sorted(set(ASK_KINDS) - set(raw["acts"]))
     if missing:
         raise GrammarError(f"{path}: field 'acts': no templates for {', '.join(missing)}")

@@ -54,8 +54,9 @@ def _words(text: str, spans: list[tuple[int, int]]) -> list[re.Match[str]]:
     return [m for m in _WORD.finditer(text) if _free(m.start(), m.end(), spans)]
 
 
-def _typo(text: str, spans, rng: random.Random, abbreviations) -> str:
-    candidates = [m for m in _words(text, spans) if len(m.group()) >= 4 and m.group().lower() not in TIME_WORDS]
+def _typo(text: str, spans, rng: random.Random, abbreviations: dict[str, list[str]]) -> str:
+    short = {a.lower() for forms in abbreviations.values() for a in forms}  # "tmrw" must stay readable
+    candidates = [m for m in _words(text, spans) if len(m.group()) >= 4 and m.group().lower() not in TIME_WORDS | short]
     candidates = [m for m in candidates if "'" not in m.group()]
     if not candidates:
         return text
