@@ -102,13 +102,15 @@ def _draw(
         if producer == "zoom" or rng.random() < 0.2:
             frame.calendar = rng.choice(lex.calendars) if rng.random() < (0.25 if producer == "zoom" else 1) else None
         if producer not in ("zoom", "place", "route") and rng.random() < 0.4:
-            frame.place = rng.choice(lex.places)
+            frame.place = rng.choice([p for p in lex.places if p.name not in used])
+            used.add(frame.place.name)
     if act in ("place", "route"):
-        frame.place = rng.choice(lex.places)
+        frame.place = rng.choice([p for p in lex.places if p.name not in used])
         used.add(frame.place.name)
     if act == "route":
         if rng.random() < 0.2:
             frame.origin = rng.choice([p for p in lex.places if p.name not in used])
+            used.add(frame.origin.name)
         frame.transport = rng.choice(lex.transport)
         frame.mode_said = frame.transport.code != "d" or rng.random() < 0.4
     if act == "reminder":

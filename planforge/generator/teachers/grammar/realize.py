@@ -432,7 +432,8 @@ class Writer:
                 sentences.append(self._joined(clause.text, clause, previous, sentences))
                 previous = clause
                 continue
-            if group and (group[-1].open or len(group) >= 3 or self.rng.random() < BREAK_RATE):
+            joined = sum(c.text.count(" and ") + 1 for c in group)
+            if group and (group[-1].open or joined >= 3 or self.rng.random() < BREAK_RATE):
                 flush()
                 group = []
             if not group:
