@@ -297,7 +297,8 @@ class Writer:
         if not templates:
             return None
         said = self.said(frame)
-        available = frozenset(set(said.values) - said.hidden)
+        hidden = said.hidden | ({"to", "who"} if any(p.literal for p in frame.people) else set())
+        available = frozenset(set(said.values) - hidden)
         options = []
         for template in templates.templates:
             slots = template.said(available)
@@ -333,12 +334,12 @@ class Writer:
                     said.needed.discard("file")
                 clause = self.clause(key, said, index, combo=True)
                 if clause is not None:
-                    return [clause] + [self._follow(index, c, producer, made) for c in consumers[covered:]]
+                    return [clause] + [self._follow(index, c, producer, made, True) for c in consumers[covered:]]
         first = None
         if self.rng.random() < QUESTION_RATE:
             first = self._question(made, self.said(producer), index)
         first = first or self._require(made, self.said(producer), index, verb_phrase=True)
-        return [first] + [self._follow(index, c, producer, made) for c in consumers]
+        return [first] + [self._follow(index, c, producer, made, i > 0) for i, c in enumerate(consumers)]
 
     def _alone(self, index: int, frame: Frame, allow_lead: bool) -> list[Clause]:
         clauses: list[Clause] = []
@@ -370,8 +371,13 @@ class Writer:
         output = "meeting" if made == "zoom" and consumer.ask.act == "event" else made
         return self.said(consumer, output, attached)
 
-    def _follow(self, index: int, consumer: Frame, producer: Frame, made: str) -> Clause:
-        return self._require(consumer.ask.act, self._use(consumer, producer, made, in_combo=False), index)
+    def _follow(self, index: int, consumer: Frame, producer: Frame, made: str, later: bool = False) -> Clause:
+        """A clause that uses the producer's output; a ``later`` one names the output again, since "it" would
+        now read as whatever the clause before made."""
+        said = self._use(consumer, producer, made, in_combo=False)
+        if later:
+            said.hidden |= {"it", "files_it"}
+        return self._require(consumer.ask.act, said, index)
 
     def _question(self, kind: str, said: Said, index: int) -> Clause | None:
         templates = self.book.acts[kind]
