@@ -256,7 +256,8 @@ class Writer:
         people = frame.people
         word = "them" if len(people) > 1 else people[0].object
         if any(p.object == word or word == "them" for p in frame.cc) or any(p.literal for p in people):
-            return " and ".join(p.name for p in people)
+            names = [p.name for p in people]
+            return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
         return word
 
     # ---- clauses ---------------------------------------------------------------------------------------
