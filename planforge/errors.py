@@ -45,6 +45,10 @@ class RecipeError(InputError):
     """A recipe that cannot be used; the message names the file and the field."""
 
 
+class PhraseError(RecipeError):
+    """A template of a recipe's grammar that cannot be parsed; the message quotes it."""
+
+
 class DatasetError(InputError):
     """A dataset folder that is missing, empty, unreadable or of the wrong kind for the command."""
 
@@ -135,6 +139,10 @@ class LLMError(PlanforgeError, RuntimeError):
 
 class ReplyFormatError(PlanforgeError, ValueError):
     """A teacher reply that is not the JSON it was asked for (a counted rejection, never a crash)."""
+
+
+class CorruptionError(PlanforgeError, AssertionError):
+    """A corruption that should be wrong by construction passed validation and equivalence (a bug)."""
 
 
 class InternalError(PlanforgeError):

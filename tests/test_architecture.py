@@ -16,7 +16,7 @@ pytestmark = pytest.mark.unit
 
 PACKAGE = Path(__file__).resolve().parents[1] / "planforge"
 
-CORE = {"errors", "tools", "plan", "validators"}
+CORE = {"errors", "tools", "plan", "validators", "structures"}
 STAGES = {"generator", "pairs", "curation_ui", "trainers", "publishing"}
 SHARED = {"dataset", "llms", "recipes", "console", "commands", "prompting", "secrets", "plan_files"}
 

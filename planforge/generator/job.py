@@ -161,7 +161,7 @@ def estimate(job: Job) -> Estimate:
     """The first request's prompt and the cost of the run, assuming :data:`ASSUMED_ACCEPTANCE` of the proposed
     examples are accepted and :data:`ASSUMED_COMPLETION_TOKENS` completion tokens per example. Calls nothing."""
     config = job.config
-    sampler = FunctionSampler(config.recipe.tools, config.sampling(), config.seed, job.teacher.candidate_targets)
+    sampler = FunctionSampler.for_teacher(config.recipe.tools, config.sampling(), config.seed, job.teacher)
     request = sampler.draw()
     prompt = job.teacher.render(request)
     per_request = request.num_examples

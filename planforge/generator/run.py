@@ -202,7 +202,7 @@ async def generate(
     started = time.monotonic()
     stats = RunStats()
     dedup = Deduplicator(config.near_duplicate_threshold)
-    sampler = FunctionSampler(config.recipe.tools, config.sampling(), config.seed, teacher.candidate_targets)
+    sampler = FunctionSampler.for_teacher(config.recipe.tools, config.sampling(), config.seed, teacher)
     checkpoint = Checkpoint.in_dir(config.out)
     header = {
         "config_hash": config_hash(config, teacher),

@@ -1,5 +1,11 @@
-"""Choose the functions of each teacher request: targets (following the recipe's co-use graph) plus
-distractors as negative samples, seeded, with coverage tracking so rare combinations are not starved.
+"""Choose what each teacher request asks for, seeded, with coverage tracking so rare cases are not starved.
+
+Two modes. A teacher that declares shapes (:class:`~planforge.generator.teachers.base.ShapeCatalog`) gets one
+shape per request: a stratum is drawn by the catalog's mix, then among a few shapes drawn from it the one whose
+structure is rarest so far wins (ties: the one bringing the most function pairs not seen yet, then the least
+used functions); while a stratum has function pairs no request has used yet, shapes using one of them join the
+candidates, so every pair a teacher can write turns up early. Any other teacher gets a function set from the
+recipe's co-use graph. Either way the targets come with distractors as negative samples.
 
 Draws depend only on the seed and on earlier draws, never on replies, so a resumed run replays the
 same requests."""
@@ -8,40 +14,50 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
 from datetime import datetime, timedelta
+from itertools import combinations
 from typing import Any
 
-from planforge.generator.teachers.base import TeacherRequest
+from planforge.generator.teachers.base import Shape, ShapeCatalog, TeacherRequest, shapes_of
 from planforge.tools import ToolSet
 
-COVERAGE_CHOICES = 3  # draw this many candidate target sets and keep the least used one
+COVERAGE_CHOICES = 3  # draw this many candidates and keep the least used one
+SHAPE_CHOICES = 12  # the same, for shapes within a stratum
+PAIR_CHOICES = 2  # shapes with a function pair not used yet, added to those candidates
 
 
 class FunctionSampler:
-    def __init__(
-        self,
-        tools: ToolSet,
-        sampling: dict[str, Any],
-        seed: int,
-        candidates: Sequence[frozenset[str]] | None = None,
-    ):
+    def __init__(self, tools: ToolSet, sampling: dict[str, Any], seed: int, shapes: ShapeCatalog | None = None):
         self.tools = tools
         self.names = list(tools)
         self.sampling = sampling
         self.seed = seed
-        self.candidates = sorted((frozenset(c) for c in candidates), key=sorted) if candidates else None
         self.combo_counts: Counter[frozenset[str]] = Counter()
         self.function_counts: Counter[str] = Counter({name: 0 for name in self.names})
+        self.structure_counts: Counter[str] = Counter()
+        self.pair_counts: Counter[frozenset[str]] = Counter()
+        self._strata, self._weights, self._pools = _strata(shapes, set(self.names))
+        self._by_pair = {stratum: _pair_index(pool) for stratum, pool in self._pools.items()}
         self._start = datetime.fromisoformat(sampling["now"]["start"])
         self._days = max(0, (datetime.fromisoformat(sampling["now"]["end"]) - self._start).days)
         self.next_seq = 0
 
+    @classmethod
+    def for_teacher(cls, tools: ToolSet, sampling: dict[str, Any], seed: int, teacher: Any) -> FunctionSampler:
+        """A sampler aimed at the teacher's declared shapes, or at co-use function sets if it declares none."""
+        return cls(tools, sampling, seed, shapes_of(teacher))
+
     def draw(self) -> TeacherRequest:
         """The next request (sequence numbers are consecutive)."""
         rng = random.Random(f"{self.seed}:{self.next_seq}")
-        options = [self._candidate_targets(rng) for _ in range(COVERAGE_CHOICES)]
-        targets = min(options, key=lambda t: (self.combo_counts[t], sum(self.function_counts[f] for f in t)))
+        shape = self._shape(rng) if self._pools else None
+        if shape is not None:
+            targets = shape.functions
+            self.structure_counts[shape.structure] += 1
+            self.pair_counts.update(_pairs(targets))
+        else:
+            options = [self._co_use_targets(rng) for _ in range(COVERAGE_CHOICES)]
+            targets = min(options, key=lambda t: (self.combo_counts[t], sum(self.function_counts[f] for f in t)))
         self.combo_counts[targets] += 1
         self.function_counts.update(targets)
         others = [n for n in self.names if n not in targets]
@@ -55,6 +71,7 @@ class FunctionSampler:
             tools=self.tools.subset(offered),
             now=self._now(rng),
             num_examples=self.sampling["examples_per_request"],
+            shape=shape.id if shape is not None else None,
         )
         self.next_seq += 1
         return request
@@ -64,10 +81,19 @@ class FunctionSampler:
         while self.next_seq < seq:
             self.draw()
 
-    def _candidate_targets(self, rng: random.Random) -> frozenset[str]:
-        if self.candidates is not None:
-            return rng.choice(self.candidates)
-        return self._co_use_targets(rng)
+    def _shape(self, rng: random.Random) -> Shape:
+        stratum = rng.choices(self._strata, self._weights)[0]
+        pool = self._pools[stratum]
+        options = [rng.choice(pool) for _ in range(SHAPE_CHOICES)]
+        by_pair = self._by_pair[stratum]
+        unseen = [pair for pair in by_pair if not self.pair_counts[pair]]
+        if unseen:
+            options += [rng.choice(by_pair[rng.choice(unseen)]) for _ in range(PAIR_CHOICES)]
+        return min(options, key=self._shape_score)
+
+    def _shape_score(self, shape: Shape) -> tuple[int, int, int]:
+        unseen = sum(1 for pair in _pairs(shape.functions) if not self.pair_counts[pair])
+        return self.structure_counts[shape.structure], -unseen, sum(self.function_counts[f] for f in shape.functions)
 
     def _co_use_targets(self, rng: random.Random) -> frozenset[str]:
         """Anchors weighted towards little-used functions, each with the partners it needs (co-use graph),
@@ -100,3 +126,28 @@ class FunctionSampler:
             days=rng.randint(0, self._days), hours=rng.randint(8, 18), minutes=rng.choice((0, 15, 30, 45))
         )
         return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _pairs(functions: frozenset[str]) -> list[frozenset[str]]:
+    return [frozenset(p) for p in combinations(sorted(functions), 2)]
+
+
+def _pair_index(pool: list[Shape]) -> dict[frozenset[str], list[Shape]]:
+    """Function pair -> the shapes of a stratum using it, in a fixed order."""
+    index: dict[frozenset[str], list[Shape]] = {}
+    for shape in pool:
+        for pair in _pairs(shape.functions):
+            index.setdefault(pair, []).append(shape)
+    return dict(sorted(index.items(), key=lambda item: sorted(item[0])))
+
+
+def _strata(catalog: ShapeCatalog | None, known: set[str]) -> tuple[list[str], list[float], dict[str, list[Shape]]]:
+    """Strata with shapes the recipe's functions can make, their weights, and their shapes in a fixed order."""
+    if catalog is None:
+        return [], [], {}
+    pools: dict[str, list[Shape]] = {}
+    for shape in sorted(catalog.shapes, key=lambda s: s.id):
+        if shape.functions <= known:
+            pools.setdefault(shape.stratum, []).append(shape)
+    strata = [s for s in sorted(pools) if catalog.mix.get(s, 0) > 0]
+    return strata, [float(catalog.mix[s]) for s in strata], {s: pools[s] for s in strata}

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from planforge.errors import CorruptionError
 from planforge.plan import JOIN, REFERENCE, Plan, Step, format_value, references_in, whole_reference
 from planforge.tools import ToolSet
 from planforge.validators import PlanError, Rule, judge
@@ -56,10 +57,6 @@ DESCRIPTIONS: dict[str, str] = {
     "type_error": "an argument has the wrong type",
     "missing_lookup": "a lookup is skipped and its key used instead of its result",
 }
-
-
-class CorruptionError(AssertionError):
-    """A corruption that should be wrong by construction passed validation and equivalence (a bug)."""
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,11 @@ def test_neither_without_a_valid_correction_is_dropped(mac_tools):
 
 
 def test_rejected_verdict_swaps_a_valid_rejected_plan(mac_tools):
-    other = '1. get_email_address("Sid")\n2. join()'  # valid, just not the same plan
+    other = (  # valid, just not the same plan
+        '1. get_email_address("Sid")\n'
+        '2. create_calendar_event("Apple sync", "2026-11-22 15:00:00", "2026-11-22 16:00:00", "", ["$1"], "", None)\n'
+        "3. join()"
+    )
     pair = make_pair(mac_tools, other, rejected_valid=True, rejected_errors=[])
     found = resolve(pair, "train", [Judgement("ann", "rejected")])
     row = found.row

@@ -21,6 +21,8 @@ def test_bundled_recipe_loads_with_rules_and_few_shots():
         "pdf_path_from_open",
         "zoom_link_delivered",
         "iso_dates",
+        "no_empty_entries",
+        "lookups_used",
     ]
     assert len(recipe.few_shot) == 3 and len(recipe.content_hash) == 64
 

@@ -1,5 +1,5 @@
 """Teachers: what writes requests and plans. ``openai`` calls any OpenAI-compatible endpoint; ``template``
-composes them offline from the recipe's intents and vocabularies."""
+writes them offline from the recipe's request grammar (:mod:`.grammar`)."""
 
 from planforge.generator.teachers.base import Teacher, TeacherError, TeacherReply, TeacherRequest
 

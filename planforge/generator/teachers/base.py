@@ -1,11 +1,15 @@
 """The teacher interface: one request (offered functions, targets, "now") in, one raw reply out.
 
-A reply is a :class:`~planforge.llms.ChatReply` (content, token counts, whether it came from the cache), so
-the template teacher and an LLM teacher feed the run loop the same way."""
+A reply is a :class:`~planforge.llms.ChatReply` (content, token counts, whether it came from the cache), so the
+template teacher and an LLM teacher feed the run loop the same way. A teacher that can write plans of given
+shapes on request (the offline template teacher) declares them as a :class:`ShapeCatalog` in ``shapes``; the
+sampler then aims each request at one shape, weighted towards structures that are rare so far, and names it in
+``TeacherRequest.shape``. A teacher without shapes (an LLM, which writes whatever the targets ask) gets function
+sets from the recipe's co-use graph."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,12 +22,31 @@ TeacherError = LLMError  # a request that failed after retries; ``fatal`` ones s
 
 
 @dataclass(frozen=True)
+class Shape:
+    """One kind of plan a teacher writes on request."""
+
+    id: str  # what TeacherRequest.shape says to ask for it
+    functions: frozenset[str]
+    structure: str  # planforge.structures key of the plans it makes
+    stratum: str  # the group of shapes whose share of requests the catalog fixes (e.g. "3 calls")
+
+
+@dataclass(frozen=True)
+class ShapeCatalog:
+    """The shapes a teacher can write and the share of requests each stratum should get."""
+
+    shapes: tuple[Shape, ...]
+    mix: Mapping[str, float]  # stratum -> weight (normalized by the sampler); strata without shapes are skipped
+
+
+@dataclass(frozen=True)
 class TeacherRequest:
     seq: int  # 0-based position in the run; replies are consumed in this order
     targets: tuple[str, ...]  # functions the examples should use
     tools: ToolSet  # offered: targets + distractors, shuffled
     now: str  # the fixed "now" that relative dates resolve against
     num_examples: int
+    shape: str | None = None  # Shape.id, for a teacher that declared shapes; None: any plan using the targets
 
     @property
     def request_id(self) -> str:
@@ -36,8 +59,8 @@ class Teacher(Protocol):
     endpoint: str | None  # the base URL without credentials; None for an offline teacher
     #: What the client did (calls, cache hits, structured output); None for an offline teacher.
     stats: ClientStats | None
-    #: The function sets the teacher can write, for the sampler to choose from; None: any set.
-    candidate_targets: Sequence[frozenset[str]] | None
+    #: The plan shapes the teacher writes on request; None: any plan the targets ask for.
+    shapes: ShapeCatalog | None
 
     async def complete(self, request: TeacherRequest) -> TeacherReply: ...
 
@@ -46,3 +69,8 @@ class Teacher(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+def shapes_of(teacher: Teacher) -> ShapeCatalog | None:
+    """The teacher's declared shapes (None when it writes any plan the targets ask for)."""
+    return teacher.shapes

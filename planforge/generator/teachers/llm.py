@@ -58,7 +58,7 @@ class LLMTeacher:
     """Teacher requests -> chat messages -> the client's reply. ``name`` is what run.json records."""
 
     name = "openai"
-    candidate_targets = None  # any function set: the model writes what it is asked for
+    shapes = None  # any plan the targets ask for: the model writes what it is asked
 
     def __init__(
         self,

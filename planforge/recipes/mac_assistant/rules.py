@@ -29,6 +29,16 @@ EMAIL_FIELDS = {
     "get_zoom_meeting_link": ("meeting_invitees",),
 }
 PHONE_FIELDS = {"send_sms": ("recipients",)}
+# (function, parameter) lists of people or files: never an empty string (an empty list means nobody/nothing).
+LIST_FIELDS = {
+    "compose_new_email": ("recipients", "cc", "attachments"),
+    "forward_email": ("recipients", "cc", "attachments"),
+    "reply_to_email": ("cc", "attachments"),
+    "create_calendar_event": ("invitees",),
+    "get_zoom_meeting_link": ("meeting_invitees",),
+    "send_sms": ("recipients",),
+}
+LOOKUP_FUNCTIONS = ("get_email_address", "get_phone_number")
 DATETIME_FIELDS = {
     "create_calendar_event": ("start_date", "end_date"),
     "get_zoom_meeting_link": ("start_time",),
@@ -66,6 +76,31 @@ def lookup_before_contact(plan: Plan, tools: ToolSet, context: Mapping[str, Any]
         *_contact_problems(plan, query, EMAIL_FIELDS, "get_email_address", EMAIL, "email address"),
         *_contact_problems(plan, query, PHONE_FIELDS, "get_phone_number", PHONE, "phone number"),
     ]
+
+
+def no_empty_entries(plan: Plan, tools: ToolSet, context: Mapping[str, Any]) -> list[PlanError]:
+    """Recipients, cc, invitees and attachments are never empty strings: a list with nobody or nothing in it
+    is empty ([])."""
+    errors = []
+    for step in plan.steps:
+        for parameter in LIST_FIELDS.get(step.name, ()):
+            if any(item == "" for item in as_items(step.kwargs.get(parameter, []))):
+                errors.append(rule_error(step, f'{parameter} holds an empty string: leave "" out ([] for none)'))
+    return errors
+
+
+def lookups_used(plan: Plan, tools: ToolSet, context: Mapping[str, Any]) -> list[PlanError]:
+    """Every get_email_address / get_phone_number result is used by a later step: look up only the people the
+    request emails, invites or texts.
+
+    Opening a file or a map place is an action in itself (it shows the file or the place); a lookup is not."""
+    errors = []
+    for step in plan.steps:
+        if step.name not in LOOKUP_FUNCTIONS:
+            continue
+        if not any(step.index in later.references for later in plan.steps[step.index :]):
+            errors.append(rule_error(step, "looks up a contact that no later step uses"))
+    return errors
 
 
 def pdf_path_from_open(plan: Plan, tools: ToolSet, context: Mapping[str, Any]) -> list[PlanError]:

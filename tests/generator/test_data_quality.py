@@ -1,0 +1,53 @@
+"""The template data's quality targets, on the default run the figures are quoted for: `gen run recipe
+mac_assistant -n 3000`, seed 0 (see benchmarks/data_quality.py for how each figure is defined)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.data_quality import distinct_ngram_ratio, distinct_openings, quality
+
+ENV = {**os.environ, "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("quality") / "mac"
+    result = subprocess.run(
+        [sys.executable, "-m", "planforge", "run", "recipe", "mac_assistant", "--out", str(out), "-n", "3000"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return quality(out)
+
+
+def test_the_measures_on_hand_made_requests():
+    assert distinct_ngram_ratio(["a b c d", "a b c e"]) == pytest.approx(3 / 4)
+    assert distinct_openings(["Text Sid now, please", "text sid now!", "Email Maya"]) == pytest.approx(2 / 3)
+
+
+def test_phrasing_is_varied(report):
+    assert report["distinct3_mean"] >= 0.85
+    assert report["openings_mean"] >= 0.6 and report["openings_min"] >= 0.6
+    assert report["top_opening_share"] <= 0.03
+
+
+def test_structures_are_covered(report):
+    assert 0.2 <= report["single_call"] <= 0.35
+    assert report["parallel"] >= 0.2
+    assert report["fan_in_3"] > 0.05
+    assert set(report["lengths"]) == set(range(1, 9))
+    assert len(report["functions"]) == 16
+    assert report["pairs_missing"] == [] and report["pairs_seen"] == report["pairs_feasible"]
+    assert report["structures"] > 250
+
+
+def test_texts_look_their_recipients_up(report):
+    looked_up = report["send_sms"] - report["sms_to_written_numbers_only"]
+    assert report["get_phone_number"] == looked_up
+    assert report["sms_to_written_numbers_only"] < 0.2 * report["send_sms"]
