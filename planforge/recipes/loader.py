@@ -65,6 +65,7 @@ class Recipe:
     templates_path: Path | None
     license: str = "apache-2.0"
     language: str = "en"
+    key_arguments: dict[str, tuple[str, ...]] | None = None  # None: every argument is key
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -144,6 +145,7 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
     splits = {**DEFAULT_SPLITS, **raw.get("splits", {})}
     if sum(splits.values()) >= 1 and all(v < 1 for v in splits.values()):
         raise RecipeError(f"{file}: field 'splits': validation + test shares must leave room for train")
+    key_arguments = _key_arguments(raw.get("key_arguments"), tools, file)
     templates_path = folder / raw["templates"] if "templates" in raw else None
     if templates_path is not None and not templates_path.is_file():
         raise RecipeError(f"{file}: field 'templates': no such file {templates_path.name}")
@@ -163,6 +165,7 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
         templates_path=templates_path,
         license=raw.get("license", "apache-2.0"),
         language=raw.get("language", "en"),
+        key_arguments=key_arguments,
         raw=raw,
     )
 
@@ -181,6 +184,21 @@ def _check_sampling(sampling: dict[str, Any], tools: ToolSet, file: Path) -> Non
             datetime.fromisoformat(sampling["now"][key])
         except ValueError:
             raise RecipeError(f"{file}: field 'sampling.now.{key}': expected an ISO date") from None
+
+
+def _key_arguments(
+    declared: dict[str, list[str]] | None, tools: ToolSet, file: Path
+) -> dict[str, tuple[str, ...]] | None:
+    """A recipe's ``key_arguments``, every function and argument checked against its tools."""
+    if declared is None:
+        return None
+    for name, params in declared.items():
+        if name not in tools:
+            raise RecipeError(f"{file}: field 'key_arguments.{name}': unknown function {name!r}")
+        unknown = [p for p in params if p not in tools[name].param_names]
+        if unknown:
+            raise RecipeError(f"{file}: field 'key_arguments.{name}': {name} has no argument {unknown[0]!r}")
+    return {name: tuple(params) for name, params in declared.items()}
 
 
 def describe_schema_error(error) -> str:
@@ -218,3 +236,15 @@ def recipe_rules(name_or_path: str) -> tuple[Rule, ...]:
         return tuple(load_recipe(name_or_path).rule_functions())
     except (RecipeError, OSError, ValueError):
         return ()
+
+
+@functools.lru_cache(maxsize=32)
+def recipe_key_arguments(name_or_path: str) -> dict[str, tuple[str, ...]] | None:
+    """The key arguments of the recipe a row names (``meta.recipe``); ``None`` (every argument is key) when the
+    recipe declares none or cannot be loaded. The one place scoring looks them up."""
+    if not name_or_path:
+        return None
+    try:
+        return load_recipe(name_or_path).key_arguments
+    except (RecipeError, OSError, ValueError):
+        return None

@@ -25,6 +25,12 @@ def test_bundled_recipe_loads_with_rules_and_few_shots():
         "lookups_used",
     ]
     assert len(recipe.few_shot) == 3 and len(recipe.content_hash) == 64
+    assert set(recipe.key_arguments) == set(recipe.tools)  # every function says which of its arguments are key
+    assert recipe.key_arguments["send_sms"] == ("recipients",)  # the message is free text
+
+
+def test_a_recipe_without_key_arguments_compares_every_argument(tmp_path):
+    assert load_recipe(copy_recipe(tmp_path, key_arguments=None)).key_arguments is None
 
 
 def copy_recipe(tmp_path: Path, **changes) -> Path:
@@ -56,6 +62,9 @@ def copy_recipe(tmp_path: Path, **changes) -> Path:
         ({"rules": ["no_such_rule"]}, "field 'rules': unknown rule 'no_such_rule'"),
         ({"tools": "missing.json"}, "field 'tools': "),
         ({"templates": "nope.yaml"}, "field 'templates': no such file"),
+        ({"key_arguments": {"send_fax": ["number"]}}, "field 'key_arguments.send_fax': unknown function 'send_fax'"),
+        ({"key_arguments": {"send_sms": ["phone"]}}, "field 'key_arguments.send_sms': send_sms has no argument 'phone'"),
+        ({"key_arguments": {"send_sms": "recipients"}}, "field 'key_arguments.send_sms': expected array"),
         (
             {"few_shot": [{"query": "text Sid hi", "plan": '1. send_sms(["Sid"], "hi")\n2. join()'}]},
             "field 'few_shot.0.plan': step 1: send_sms() recipients 'Sid' is not a phone number",
