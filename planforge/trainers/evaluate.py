@@ -7,7 +7,14 @@ and compared with the reference:
 * **success**: DAG isomorphism with the reference, nodes matched by function name (TinyAgent's metric,
   :func:`planforge.validators.plans_equivalent`), whether or not the arguments validate;
 * **strict success**: success and valid;
+* **argument success**: success, and under the pairing of calls the isomorphism gives, every key argument of the
+  recipe equal and free text equal once normalized (or not compared: ``free_text="ignore"``)
+  (:func:`planforge.validators.match_arguments`); TinyAgent's metric scores a plan that emails the wrong person
+  on the wrong day as a success, this one does not;
 * **validity**: no validator error;
+* **relevance accuracy**: a plan where the reference has calls, no call where it has none (a no-call example:
+  an empty reference plan, written ``join()`` alone, or ``meta.no_call``); on a no-call example the empty plan
+  is the right answer, so it is a success and valid (its ``empty_plan`` error does not count);
 * **tool recall / precision**: over the set of functions used, summed over the split (micro averages);
 * **errors by code**: the number of plans with at least one error of each validator code.
 """
@@ -29,11 +36,11 @@ from planforge.dataset.rows import ToolCache, row_plan, row_prompt
 from planforge.errors import ConfigError, InputError
 from planforge.llms.planners import PlannerPrompt
 from planforge.plan import Plan
-from planforge.recipes.loader import recipe_rules
+from planforge.recipes.loader import recipe_key_arguments, recipe_rules
 from planforge.tools import ToolSet
 from planforge.trainers.evaluate_config import EvalPlansConfig
 from planforge.trainers.prompts import PLAN_COLUMNS_EVAL
-from planforge.validators import Rule, judge
+from planforge.validators import FREE_TEXT_MODES, ErrorCode, KeyArguments, Rule, judge
 
 # --------------------------------------------------------------------------------------------------
 # scoring (pure)
@@ -53,10 +60,20 @@ class PlanScore:
     tools_true_positive: int
     tools_predicted: int
     tools_expected: int
+    argument_success: bool = False
+    argument_share: float = 0.0  # of the compared arguments, the share that agree (0 when not isomorphic)
+    argument_mismatches: tuple[str, ...] = ()
+    call_expected: bool = True  # the reference has calls (False: a no-call example)
+    call_predicted: bool = True  # the prediction has calls (or could not be read)
 
     @property
     def strict_success(self) -> bool:
         return self.success and self.valid
+
+    @property
+    def relevant(self) -> bool:
+        """A plan when one is needed, no call when none is."""
+        return self.call_expected == self.call_predicted
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +81,9 @@ class PlanScore:
             "prediction": self.prediction,
             "valid": self.valid,
             "success": self.success,
+            "argument_success": self.argument_success,
+            "argument_mismatches": list(self.argument_mismatches),
+            "no_call_expected": not self.call_expected,
             "errors": list(self.errors),
             "tool_recall": self.tools_true_positive / self.tools_expected if self.tools_expected else 1.0,
         }
@@ -72,6 +92,16 @@ class PlanScore:
 def _recipe_rules(row: Mapping[str, Any]) -> tuple[Rule, ...]:
     """The rules of the recipe a row came from (none when it cannot be loaded)."""
     return recipe_rules((row.get("meta") or {}).get("recipe") or "")
+
+
+def row_key_arguments(row: Mapping[str, Any], free_text: str = "normalized") -> KeyArguments:
+    """The key arguments of the recipe a row came from (every argument, when it declares none)."""
+    return KeyArguments.of(recipe_key_arguments((row.get("meta") or {}).get("recipe") or ""), free_text)
+
+
+def row_no_call(row: Mapping[str, Any], reference: Plan) -> bool:
+    """A no-call example: marked so in ``meta.no_call``, or its reference plan has no call."""
+    return bool((row.get("meta") or {}).get("no_call")) or not reference.calls
 
 
 def score_plan(
@@ -83,24 +113,49 @@ def score_plan(
     example_id: str = "",
     rules: Sequence[Rule] = (),
     context: Mapping[str, Any] | None = None,
+    key_arguments: KeyArguments | None = None,
+    no_call: bool = False,
 ) -> PlanScore:
     """Score one prediction against its reference plan; ``tools``: the functions the model was shown;
-    ``rules`` and ``context``: the recipe's rules and the example's request and "now" (validity counts them)."""
+    ``rules`` and ``context``: the recipe's rules and the example's request and "now" (validity counts them);
+    ``key_arguments``: the recipe's (every argument is key when None); ``no_call``: the right answer is no call
+    (also when ``reference`` has none)."""
     text = prediction if isinstance(prediction, str) else ""
-    verdict = judge(prediction, tools, reference=reference, rules=rules, context=context, require_join=require_join)
+    keys = key_arguments if key_arguments is not None else KeyArguments()
+    verdict = judge(
+        prediction,
+        tools,
+        reference=reference,
+        rules=rules,
+        context=context,
+        require_join=require_join,
+        key_arguments=keys,
+    )
+    call_expected = not no_call and bool(reference.calls)
+    call_predicted = verdict.plan is None or bool(verdict.plan.calls)
+    errors = verdict.errors
+    if not call_expected:  # the empty plan is this example's answer, not an error
+        errors = tuple(e for e in errors if e.code is not ErrorCode.EMPTY_PLAN)
+    arguments = verdict.arguments
+    success = bool(verdict.equivalent) if call_expected else not call_predicted
     overlap = verdict.overlap
     expected = len(set(reference.function_names()))
     return PlanScore(
         example_id,
         text,
         verdict.parsed,
-        verdict.valid,
-        bool(verdict.equivalent),
-        verdict.codes,
-        tuple(verdict.error_dicts()),
+        not errors,
+        success,
+        tuple(dict.fromkeys(e.code.value for e in errors)),
+        tuple(e.to_dict() for e in errors),
         overlap.true_positives if overlap else 0,
         overlap.predicted if overlap else 0,
         overlap.expected if overlap else expected,
+        argument_success=bool(arguments and arguments.success) if call_expected else success,
+        argument_share=(arguments.share if arguments else 0.0) if call_expected else float(success),
+        argument_mismatches=arguments.mismatches if arguments and call_expected else (),
+        call_expected=call_expected,
+        call_predicted=call_predicted,
     )
 
 
@@ -117,11 +172,16 @@ def summarize(scores: Sequence[PlanScore]) -> dict[str, Any]:
     def rate(count: int) -> float:
         return count / n if n else 0.0
 
+    no_call = [s for s in scores if not s.call_expected]
     return {
         "examples": n,
         "success_rate": rate(sum(s.success for s in scores)),
         "strict_success_rate": rate(sum(s.strict_success for s in scores)),
+        "argument_success_rate": rate(sum(s.argument_success for s in scores)),
         "validity_rate": rate(sum(s.valid for s in scores)),
+        "relevance_accuracy": rate(sum(s.relevant for s in scores)),
+        "no_call_examples": len(no_call),
+        "no_call_accuracy": sum(not s.call_predicted for s in no_call) / len(no_call) if no_call else None,
         "parse_rate": rate(sum(s.parsed for s in scores)),
         "tool_recall": tp / expected if expected else 1.0,
         "tool_precision": tp / predicted if predicted else float(expected == 0),
@@ -165,6 +225,8 @@ def eval_plans(cfg: EvalPlansConfig) -> dict[str, Any]:
         raise ConfigError("give either --model/--adapter or --predictions, not both")
     if not (cfg.model or cfg.adapter or cfg.predictions):
         raise ConfigError("give --model (and optionally --adapter) to generate, or --predictions FILE")
+    if cfg.free_text not in FREE_TEXT_MODES:
+        raise ConfigError(f"--free-text must be one of {', '.join(FREE_TEXT_MODES)}, not {cfg.free_text!r}")
     ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_EVAL)
     split = limit_rows(pick_split(ds, cfg.split, cfg.data), cfg.max_examples)
     rows = split.to_list()
@@ -220,6 +282,8 @@ def eval_plans(cfg: EvalPlansConfig) -> dict[str, Any]:
             example_id=row["id"],
             rules=_recipe_rules(row),
             context={"query": row["query"], "now": (row.get("meta") or {}).get("now")},
+            key_arguments=row_key_arguments(row, cfg.free_text),
+            no_call=row_no_call(row, ref),
         )
         for text, ref, tools, row in zip(texts, references, shown, rows, strict=True)
     ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planforge.trainers.config import option, required
+from planforge.validators import FREE_TEXT_MODES
 
 
 @dataclass(kw_only=True)
@@ -24,6 +25,9 @@ class EvalPlansConfig:
     max_new_tokens: int = option(320, "Generation limit per plan.")
     require_join: bool = option(
         True, "An LLMCompiler plan must end with join() to be valid.", flag="--require-join/--no-require-join"
+    )
+    free_text: str = option(
+        "normalized", f"Argument success: free-text arguments compared {' or '.join(FREE_TEXT_MODES)} (not at all)."
     )
     seed: int = option(42, "Random seed.")
     out: str | None = option(None, "Write predictions.jsonl, metrics.json and run_config.json here.")

@@ -15,7 +15,7 @@ from planforge.dataset.features import PLAN_FEATURES
 from planforge.plan import parse_plan
 from planforge.trainers.cli import eval_app, train_app
 
-from .conftest import make_examples, read_json
+from .conftest import NAMES, PLACES, make_examples, read_json
 
 pytestmark = pytest.mark.torch
 
@@ -327,8 +327,12 @@ def test_eval_plans_from_a_predictions_file_scores_known_cases(plans_dir, tmp_pa
     test = datasets.load_from_disk(str(plans_dir))["test"]
     lines = []
     for i, row in enumerate(test):
-        if i < 6:
+        if i < 4:
             plan = row["plan_text"]  # the reference itself: success
+        elif i < 6:  # the same calls for someone else, somewhere else: a success, not an argument success
+            plan = row["plan_text"]
+            for literal in [*NAMES, *PLACES]:
+                plan = plan.replace(literal, "Zed")
         elif i < 9:
             plan = '1. create_note("x", "y", "")\n2. join()'  # valid only if offered; never isomorphic
         else:
@@ -339,6 +343,11 @@ def test_eval_plans_from_a_predictions_file_scores_known_cases(plans_dir, tmp_pa
     metrics = ok(eval_app, ["plans", "--predictions", path, "--data", plans_dir, "--out", tmp_path / "ev"])
     assert metrics["examples"] == 12
     assert metrics["success_rate"] == pytest.approx(6 / 12)
+    assert metrics["argument_success_rate"] == pytest.approx(4 / 12)
+    assert metrics["relevance_accuracy"] == 1.0  # every example needs a plan; a syntax error is an attempt at one
+    assert metrics["no_call_examples"] == 0 and metrics["no_call_accuracy"] is None
+    scored = [json.loads(line) for line in (tmp_path / "ev" / "predictions.jsonl").read_text().splitlines()]
+    assert [p["argument_success"] for p in scored[:6]] == [True] * 4 + [False] * 2
     assert metrics["parse_rate"] == pytest.approx(9 / 12)
     assert metrics["errors_by_code"]["syntax"] == 3
     assert metrics["tool_precision"] < 1.0

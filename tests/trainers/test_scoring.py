@@ -107,6 +107,45 @@ def test_summary_rates_on_a_known_mix(mac_tools, reference):
     assert summary["errors_by_code"] == {"syntax": 1}
 
 
+def test_argument_success_needs_the_key_arguments_of_the_recipe(mac_tools, reference):
+    from planforge.trainers.evaluate import row_key_arguments
+
+    keys = row_key_arguments({"meta": {"recipe": "mac_assistant"}})
+    # isomorphic, but Sidney on the 23rd for 30 minutes: TinyAgent's success, not an argument success
+    score = score_plan(ISOMORPHIC, reference, mac_tools, key_arguments=keys)
+    assert score.success and score.strict_success and not score.argument_success
+    assert "get_email_address.name (step 1)" in score.argument_mismatches
+    same = score_plan(REFERENCE_TEXT.replace('"Apple sync"', '"apple sync"'), reference, mac_tools, key_arguments=keys)
+    assert same.argument_success and same.argument_share == 1.0
+    retitled = REFERENCE_TEXT.replace('"Apple sync"', '"Sync"')
+    assert not score_plan(retitled, reference, mac_tools, key_arguments=keys).argument_success
+    ignoring = row_key_arguments({"meta": {"recipe": "mac_assistant"}}, free_text="ignore")
+    assert score_plan(retitled, reference, mac_tools, key_arguments=ignoring).argument_success
+    # a recipe that declares nothing: every argument is key, the title too
+    declared_nothing = row_key_arguments({"meta": {"recipe": "someone_elses"}}, free_text="ignore")
+    assert not score_plan(retitled, reference, mac_tools, key_arguments=declared_nothing).argument_success
+
+
+def test_relevance_no_call_when_none_is_needed_a_plan_when_one_is(mac_tools, reference):
+    no_call = parse_plan("")
+    right = score_plan("1. join()", no_call, mac_tools)  # the empty plan is the answer: valid, a success
+    assert right.valid and right.success and right.argument_success and right.relevant
+    assert right.error_codes == ()
+    wrong = score_plan('1. create_note("x", "y", "")\n2. join()', no_call, mac_tools)
+    assert not wrong.success and not wrong.relevant and wrong.valid
+    marked = score_plan("1. join()", reference, mac_tools, no_call=True)  # meta.no_call, whatever the plan says
+    assert marked.success and marked.relevant
+    missed = score_plan("1. join()", reference, mac_tools)  # a plan was needed
+    assert not missed.relevant and not missed.valid and missed.error_codes == ("empty_plan",)
+    unreadable = score_plan("1. create_note(", no_call, mac_tools)  # an attempt at a call
+    assert not unreadable.relevant
+    summary = summarize([right, wrong, marked, missed, score_plan(REFERENCE_TEXT, reference, mac_tools)])
+    assert summary["relevance_accuracy"] == 3 / 5
+    assert (summary["no_call_examples"], summary["no_call_accuracy"]) == (3, 2 / 3)
+    assert summary["success_rate"] == 3 / 5 and summary["argument_success_rate"] == 3 / 5
+    assert summarize([score_plan(REFERENCE_TEXT, reference, mac_tools)])["no_call_accuracy"] is None
+
+
 def test_clean_output_stops_at_join():
     raw = '1. create_note("a", "b", "")\n2. join()\n3. create_note("x", "y", "")\nmore text'
     assert clean_output(raw) == '1. create_note("a", "b", "")\n2. join()'
