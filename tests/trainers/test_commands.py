@@ -55,29 +55,6 @@ def toolrag_dir(tmp_path_factory, plans_dir, minilm_dir) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def sft_dir(tmp_path_factory, plans_dir, tiny_model_dir) -> Path:
-    out = tmp_path_factory.mktemp("runs") / "sft"
-    metrics = ok(
-        train_app,
-        [
-            "sft",
-            "--data",
-            plans_dir,
-            "--model",
-            tiny_model_dir,
-            "--out",
-            out,
-            "--max-steps",
-            4,
-            "--batch-size",
-            4,
-            "--seed",
-            3,
-        ],
-    )
-    assert metrics["train_steps"] == 4 and metrics["train_examples"] == 32
-    return out
 
 
 def test_train_toolrag_writes_a_classifier_and_its_figures(toolrag_dir, plans_dir):
