@@ -5,14 +5,16 @@ example's "now", then the user's request), ``completion`` (the assistant's plan 
 of the plan) and ``tools`` (the offered functions, OpenAI ``{"type": "function", "function": {...}}`` entries). A
 tool-aware chat template (Qwen2.5's shape) describes the functions once from ``tools``; a template without tool
 support gets them listed in the system turn instead (:func:`for_template`), as an OpenAI-compatible endpoint
-asked for plain text does (:func:`with_function_list`). The dataset writer, the trainers and the evaluator all
-come through here, so a model is trained and evaluated on exactly the same text."""
+asked for plain text does (:func:`with_function_list`). Retrieved in-context examples (TinyAgent's) join the
+system turn as demonstrations (:func:`with_demonstrations`). The dataset writer, the trainers, the evaluator and
+``gen pairs``' student all come through here, so a model is trained and evaluated on exactly the same text."""
 
 from __future__ import annotations
 
 import json
 import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from planforge.plan import JOIN, Plan, Step, positional, to_text
@@ -27,6 +29,7 @@ filled, positionally, as Python literals.
 - End the plan with a final `N. join()` line."""
 
 FUNCTIONS_HEADER = "Functions:"
+DEMONSTRATIONS_HEADER = "Examples of requests and their plans:"
 
 Messages = list[dict[str, Any]]
 
@@ -111,6 +114,41 @@ def with_function_list(messages: Sequence[Mapping[str, Any]], tools: ToolSet) ->
         out[0]["content"] = f"{out[0]['content']}\n\n{listing}"
     else:
         out.insert(0, {"role": "system", "content": listing})
+    return out
+
+
+@dataclass(frozen=True)
+class Demonstration:
+    """A solved request shown as an example: the request, its plan (LLMCompiler text ending in ``join()``) and the
+    "now" it was planned at (its dates are relative to it)."""
+
+    query: str
+    plan: str
+    now: str | None = None
+
+
+def demonstrations_text(demonstrations: Sequence[Demonstration]) -> str:
+    """The examples as a block of the system turn: ``Request (at NOW): ...`` then ``Plan:`` and its lines."""
+    blocks = [DEMONSTRATIONS_HEADER]
+    for demo in demonstrations:
+        when = f" (at {demo.now})" if demo.now else ""
+        blocks.append(f"Request{when}: {demo.query}\nPlan:\n{demo.plan.strip()}")
+    return "\n\n".join(blocks)
+
+
+def with_demonstrations(
+    messages: Sequence[Mapping[str, Any]], demonstrations: Sequence[Demonstration]
+) -> list[dict[str, str]]:
+    """The messages with the examples at the end of the system turn (added when there is none); unchanged without
+    examples. Applied before :func:`for_template`, so a function listing follows them."""
+    out = role_and_content(messages)
+    if not demonstrations:
+        return out
+    block = demonstrations_text(demonstrations)
+    if out and out[0]["role"] == "system":
+        out[0]["content"] = f"{out[0]['content']}\n\n{block}"
+    else:
+        out.insert(0, {"role": "system", "content": block})
     return out
 
 

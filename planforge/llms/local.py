@@ -1,5 +1,5 @@
 """Local models through transformers: load a tokenizer and a causal LM from a hub id, a local directory or a
-GGUF file, and write plans with it (greedy, stopped at the plan's ``join()``).
+GGUF file, and write plans with it (greedy, or sampled at a temperature; stopped at the plan's ``join()``).
 
 A GGUF file (``path/to/model.Q4_1.gguf``) is de-quantized by transformers on load (it needs the ``gguf``
 package). Its attached GGUF quantizer must go before the model can be trained or saved, and the conversion is
@@ -280,12 +280,48 @@ def generate_plans(
     """Greedy completions of rendered prompts (:func:`planforge.prompting.render`), cut at the plan's ``join()``.
 
     Prompts are batched by length (left padding) and the outputs returned in the input order."""
+    found = sample_plans(
+        model,
+        tokenizer,
+        texts,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        show_progress=show_progress,
+        description=description,
+    )
+    return [samples[0] for samples in found]
+
+
+def sample_plans(
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    samples: int = 1,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    max_new_tokens: int = 320,
+    batch_size: int = 8,
+    show_progress: bool = True,
+    description: str = "sampling plans",
+) -> list[list[str]]:
+    """``samples`` completions of each rendered prompt, cut at the plan's ``join()``: greedy at temperature 0 (one
+    completion), else sampled at ``temperature`` with nucleus ``top_p`` and no top-k cut (as GRPO samples).
+
+    Prompts are batched by length (left padding); ``batch_size`` counts prompts, each with its samples."""
     import torch
 
     from planforge.console import progress
 
+    if temperature <= 0 and samples != 1:
+        raise ConfigError("several samples per prompt need a temperature above 0")
+    sampling: dict[str, Any] = (
+        {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": 0, "num_return_sequences": samples}
+        if temperature > 0
+        else {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    )
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    outputs: list[str] = [""] * len(texts)
+    outputs: list[list[str]] = [[] for _ in texts]
     saved_side = tokenizer.padding_side
     tokenizer.padding_side = "left"
     model.eval()
@@ -301,18 +337,17 @@ def generate_plans(
                 with torch.inference_mode():
                     out = model.generate(
                         **enc,
-                        do_sample=False,
+                        **sampling,
                         max_new_tokens=max_new_tokens,
                         stop_strings=list(STOP_STRINGS),
                         tokenizer=tokenizer,
                         pad_token_id=tokenizer.pad_token_id,
-                        temperature=None,
-                        top_p=None,
-                        top_k=None,
                     )
                 new = out[:, enc["input_ids"].shape[1] :]
-                for i, row in zip(chunk, new, strict=True):
-                    outputs[i] = clean_output(tokenizer.decode(row, skip_special_tokens=True))
+                per_prompt = len(new) // len(chunk)  # generate returns each prompt's samples together
+                for position, i in enumerate(chunk):
+                    rows = new[position * per_prompt : (position + 1) * per_prompt]
+                    outputs[i] = [clean_output(tokenizer.decode(row, skip_special_tokens=True)) for row in rows]
                 bar.advance(task, len(chunk))
     finally:
         tokenizer.padding_side = saved_side

@@ -42,8 +42,11 @@ class PlannerPrompt:
 class Planner(Protocol):
     name: str
     errors: list[str]
+    samples: int
 
     def generate(self, prompts: Sequence[PlannerPrompt], progress: Progress | None = None) -> list[str | None]: ...
+
+    def sample(self, prompts: Sequence[PlannerPrompt], progress: Progress | None = None) -> list[list[str]]: ...
 
 
 def default_local_model() -> str:
@@ -64,14 +67,27 @@ def default_local_model() -> str:
 class EndpointPlanner:
     """Plans from an OpenAI-compatible endpoint, ``options.concurrency`` requests at a time."""
 
-    def __init__(self, options: EndpointOptions, *, temperature: float = 0.0, max_tokens: int = 512, n: int = 1):
+    def __init__(
+        self, options: EndpointOptions, *, temperature: float = 0.0, max_tokens: int = 512, samples: int = 1
+    ) -> None:
         if not options.model:
             raise ModelUnavailableError("an endpoint planner needs --model (the endpoint's model name)")
         self.options = options
         self.model = options.model
         self.name = f"openai:{options.model}"
         self.params: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
+        self.samples = samples
         self.errors: list[str] = []
+
+    def sample(self, prompts: Sequence[PlannerPrompt], progress: Progress | None = None) -> list[list[str]]:
+        """``samples`` answers per prompt (each its own request, at the planner's temperature); failed ones left
+        out."""
+        repeated = [p for p in prompts for _ in range(self.samples)]
+        answers = self.generate(repeated)
+        if progress is not None:
+            progress(len(prompts))
+        n = self.samples
+        return [[a for a in answers[i * n : (i + 1) * n] if a is not None] for i in range(len(prompts))]
 
     def generate(self, prompts: Sequence[PlannerPrompt], progress: Progress | None = None) -> list[str | None]:
         out = asyncio.run(self._generate(prompts, progress))
@@ -101,7 +117,8 @@ class EndpointPlanner:
 
 
 class LocalPlanner:
-    """Greedy plans from a local causal LM (loaded once, on first use)."""
+    """Plans from a local causal LM (loaded once, on first use): greedy from :meth:`generate`, and ``samples`` per
+    prompt at ``temperature`` from :meth:`sample`. ``prompt_tokens`` counts the tokens of each prompt written."""
 
     def __init__(
         self,
@@ -111,6 +128,9 @@ class LocalPlanner:
         max_new_tokens: int = 320,
         batch_size: int = 8,
         dtype: str = "float32",
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        samples: int = 1,
     ) -> None:
         self.spec = model or default_local_model()
         self.adapter = adapter
@@ -119,7 +139,11 @@ class LocalPlanner:
         self.max_new_tokens = max_new_tokens
         self.batch_size = batch_size
         self.dtype = dtype
+        self.temperature = temperature
+        self.top_p = top_p
+        self.samples = samples
         self.errors: list[str] = []
+        self.prompt_tokens: list[int] = []
         self._loaded: tuple[Any, Any] | None = None
 
     def load(self) -> tuple[Any, Any]:
@@ -137,17 +161,31 @@ class LocalPlanner:
         return self._loaded
 
     def generate(self, prompts: Sequence[PlannerPrompt], progress: Progress | None = None) -> list[str | None]:
-        from planforge.llms.local import generate_plans
+        """One greedy plan per prompt."""
+        return [found[0] for found in self._complete(prompts, progress, samples=1, temperature=0.0)]
+
+    def sample(self, prompts: Sequence[PlannerPrompt], progress: Progress | None = None) -> list[list[str]]:
+        """``samples`` plans per prompt at the planner's temperature (greedy, one, at 0)."""
+        return self._complete(prompts, progress, samples=self.samples, temperature=self.temperature)
+
+    def _complete(
+        self, prompts: Sequence[PlannerPrompt], progress: Progress | None, *, samples: int, temperature: float
+    ) -> list[list[str]]:
+        from planforge.llms.local import sample_plans
 
         model, tokenizer = self.load()
-        out: list[str | None] = []
+        out: list[list[str]] = []
         for start in range(0, len(prompts), self.batch_size):
             chunk = [render(tokenizer, p.messages, p.tools) for p in prompts[start : start + self.batch_size]]
+            self.prompt_tokens += [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in chunk]
             out.extend(
-                generate_plans(
+                sample_plans(
                     model,
                     tokenizer,
                     chunk,
+                    samples=samples,
+                    temperature=temperature,
+                    top_p=self.top_p,
                     max_new_tokens=self.max_new_tokens,
                     batch_size=self.batch_size,
                     show_progress=False,

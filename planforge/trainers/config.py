@@ -63,6 +63,20 @@ class LoraOptions:
 
 
 @dataclass(kw_only=True)
+class DemonstrationOptions:
+    """Retrieved in-context examples in the prompt (TinyAgent): what the planner trains and is evaluated on."""
+
+    icl_examples: int | None = option(
+        None,
+        "Show each request its K nearest training examples (MiniLM embeddings) as demonstrations "
+        "(default: what the adapter was trained with, else none).",
+    )
+    icl_data: str | None = option(
+        None, "Plans dataset whose train split the demonstrations come from (default: the adapter's, else --data)."
+    )
+
+
+@dataclass(kw_only=True)
 class CausalLMTrainerConfig(TrainerBaseConfig, LoraOptions):
     """SFT, DPO and GRPO: a causal LM (hub id, folder or .gguf) trained with TRL on planforge's prompts."""
 

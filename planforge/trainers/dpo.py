@@ -2,8 +2,8 @@
 
 Rows carry ``prompt`` (system + user turns, from :func:`planforge.prompting.prompt_messages`), ``chosen`` and
 ``rejected`` (one assistant turn each: a plan in LLMCompiler text) and ``tools``. As in SFT, the functions reach
-the model as its chat template wants them (:func:`planforge.prompting.for_template`): the model sees exactly the
-SFT format.
+the model as its chat template wants them (:func:`planforge.prompting.for_template`), ToolRAG's selection and the
+demonstrations as :mod:`planforge.llms.views` builds them: the model sees exactly the SFT format.
 
 With ``adapter`` (an SFT LoRA directory), training continues that adapter and the reference policy is a frozen
 copy of it (TRL adds a ``ref`` adapter), which is the hybrid SFT-then-DPO cycle of the TinyLLM study. Without
@@ -18,12 +18,13 @@ from typing import Any
 
 from planforge.dataset.disk import limit_rows, load_dataset_of_kind
 from planforge.dataset.features import PAIRS
-from planforge.dataset.provenance import fingerprint, read_run_config, write_training_record
+from planforge.dataset.provenance import fingerprint, read_json_object, write_training_record
 from planforge.dataset.rows import ToolCache, message_plan
 from planforge.errors import ConfigError, DatasetError
+from planforge.llms.views import PromptSettings, PromptViews, Request
 from planforge.prompting import for_template, role_and_content
 from planforge.trainers.dpo_config import DPORunConfig
-from planforge.trainers.prompts import PAIR_COLUMNS, toolrag_shown
+from planforge.trainers.prompts import PAIR_COLUMNS, resolve_views
 
 
 def _messages(value: Any, where: str, column: str) -> list[dict[str, str]]:
@@ -33,32 +34,45 @@ def _messages(value: Any, where: str, column: str) -> list[dict[str, str]]:
 
 
 def build_dpo_rows(
-    split: Any, where: str, tokenizer: Any, classifier: Any = None
+    split: Any, where: str, tokenizer: Any, views: PromptViews | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Pairs rows -> ``{"prompt", "chosen", "rejected"[, "tools"]}`` for ``tokenizer``'s template. With a ToolRAG
-    classifier the functions are its selection (plus the functions the chosen plan calls), so a model trained on
-    ToolRAG prompts by ``gen train sft --toolrag`` is tuned on the prompts it will see."""
+    classifier the functions are its selection (plus the functions the chosen plan calls), and with demonstrations
+    the system turn shows them, so a model trained on such prompts by ``gen train sft`` is tuned on the prompts it
+    will see."""
     rows = split.to_list()
     cache = ToolCache(where)
-    shown: list[Any] = [None] * len(rows)
-    info: dict[str, Any] = {}
-    if classifier is not None:
+    views = views or PromptViews(PromptSettings())
+    needs_query = views.classifier is not None or views.index is not None
+    if needs_query:
         missing = [c for c in ("query", "tools") if c not in split.column_names]
         if missing:
-            raise DatasetError(f"{where}: --toolrag needs the pairs' {' and '.join(missing)} column(s)")
-        needed = [_called_functions(row, cache) for row in rows]
-        shown, info = toolrag_shown(classifier, [row["query"] for row in rows], needed)
+            raise DatasetError(
+                f"{where}: --toolrag and --icl-examples need the pairs' {' and '.join(missing)} column(s)"
+            )
+    requests: list[Request | None] = []
+    for row in rows:
+        functions = cache.get(row["tools"]) if row.get("tools") is not None else None
+        if functions is None:
+            requests.append(None)
+            continue
+        prompt = _messages(row["prompt"], where, "prompt")
+        query = row.get("query") or next((m["content"] for m in reversed(prompt) if m["role"] == "user"), "")
+        requests.append(Request(row.get("example_id"), query, prompt, functions, _called_functions(row, cache)))
+    known = [r for r in requests if r is not None]
+    built, info = views.prompts(known, add_needed=True) if known else ([], {})
+    shown = iter(built)
     out = []
-    for row, listed in zip(rows, shown, strict=True):
+    for row, request in zip(rows, requests, strict=True):
         prompt = _messages(row["prompt"], where, "prompt")
         chosen = _messages(row["chosen"], where, "chosen")
         rejected = _messages(row["rejected"], where, "rejected")
         if chosen[-1]["role"] != "assistant" or rejected[-1]["role"] != "assistant":
             raise DatasetError(f"{where}: chosen and rejected must end with an assistant message")
-        functions = listed or (cache.get(row["tools"]) if row.get("tools") is not None else None)
         pair: dict[str, Any] = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
-        if functions is not None:
-            pair["prompt"], entries = for_template(prompt, functions, tokenizer)
+        if request is not None:
+            view = next(shown)
+            pair["prompt"], entries = for_template(view.messages, view.tools, tokenizer)
             if entries is not None:
                 pair["tools"] = entries
         out.append(pair)
@@ -70,6 +84,12 @@ def _called_functions(row: dict[str, Any], cache: ToolCache) -> list[str]:
     return plan.function_names() if plan is not None else []
 
 
+def pairs_source(pairs: str) -> str | None:
+    """The plans dataset a pairs folder was made from (``pairs.json``'s ``source``), when it is still there."""
+    source = (read_json_object(Path(pairs) / "pairs.json") or {}).get("source")
+    return str(source) if source and Path(source).is_dir() else None
+
+
 def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
     import datasets
 
@@ -78,25 +98,20 @@ def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
     ds = load_dataset_of_kind(cfg.pairs, kind=PAIRS, columns=PAIR_COLUMNS)
     if "train" not in ds or not len(ds["train"]):
         raise DatasetError(f"{cfg.pairs}: no train split to learn from (splits: {', '.join(ds)})")
-    if cfg.toolrag is None and cfg.adapter:  # keep the prompts the SFT adapter was trained on
-        cfg.toolrag = ((read_run_config(cfg.adapter) or {}).get("config") or {}).get("toolrag")
-    classifier = None
-    if cfg.toolrag:
-        from planforge.trainers.toolrag import ToolRAGClassifier
-
-        classifier = ToolRAGClassifier.load(cfg.toolrag)
+    if cfg.adapter and not (Path(cfg.adapter) / "adapter_config.json").is_file():
+        raise ConfigError(f"{cfg.adapter}: not a LoRA adapter directory (no adapter_config.json)")
+    # the prompts the SFT adapter was trained on; demonstrations from the plans dataset the pairs were made from
+    views = resolve_views(cfg, run=cfg.adapter, data=pairs_source(cfg.pairs))
     from planforge.llms.local import load_tokenizer
 
     own_tokenizer = cfg.adapter and (Path(cfg.adapter) / "tokenizer_config.json").is_file()
     tokenizer = load_tokenizer(cfg.adapter if own_tokenizer else cfg.model)
-    train_rows, info = build_dpo_rows(limit_rows(ds["train"], cfg.max_examples), cfg.pairs, tokenizer, classifier)
+    train_rows, info = build_dpo_rows(limit_rows(ds["train"], cfg.max_examples), cfg.pairs, tokenizer, views)
     eval_rows = None
     if cfg.eval_split in ds and len(ds[cfg.eval_split]) and cfg.max_eval_examples:
         eval_rows, _ = build_dpo_rows(
-            limit_rows(ds[cfg.eval_split], cfg.max_eval_examples), cfg.pairs, tokenizer, classifier
+            limit_rows(ds[cfg.eval_split], cfg.max_eval_examples), cfg.pairs, tokenizer, views
         )
-    if cfg.adapter and not (Path(cfg.adapter) / "adapter_config.json").is_file():
-        raise ConfigError(f"{cfg.adapter}: not a LoRA adapter directory (no adapter_config.json)")
 
     from planforge.llms.local import load_adapter, load_causal_lm, load_tokenizer
     from planforge.trainers.models import count_parameters

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planforge.trainers.config import CausalLMTrainerConfig, option, required
+from planforge.trainers.config import CausalLMTrainerConfig, DemonstrationOptions, option, required
 
 
 @dataclass(kw_only=True)
-class DPORunConfig(CausalLMTrainerConfig):
+class DPORunConfig(CausalLMTrainerConfig, DemonstrationOptions):
     """Direct preference optimisation on a pairs dataset, optionally continuing an SFT adapter."""
 
     pairs: str = required("A preference-pairs dataset from `gen pairs` (or `gen review pull`).")

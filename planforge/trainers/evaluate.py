@@ -25,21 +25,20 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from planforge.dataset.disk import limit_rows, load_dataset_of_kind, pick_split
 from planforge.dataset.features import PLANS
-from planforge.dataset.provenance import fingerprint, read_run_config, write_json, write_training_record
-from planforge.dataset.rows import ToolCache, row_plan, row_prompt
+from planforge.dataset.provenance import fingerprint, write_json, write_training_record
+from planforge.dataset.rows import ToolCache, row_plan
 from planforge.errors import ConfigError, InputError
-from planforge.llms.planners import PlannerPrompt
 from planforge.plan import Plan
 from planforge.recipes.loader import recipe_key_arguments, recipe_rules
 from planforge.tools import ToolSet
 from planforge.trainers.evaluate_config import EvalPlansConfig
-from planforge.trainers.prompts import PLAN_COLUMNS_EVAL
+from planforge.trainers.prompts import PLAN_COLUMNS_EVAL, plan_requests, resolve_views
 from planforge.validators import FREE_TEXT_MODES, ErrorCode, KeyArguments, Rule, judge
 
 # --------------------------------------------------------------------------------------------------
@@ -248,27 +247,22 @@ def eval_plans(cfg: EvalPlansConfig) -> dict[str, Any]:
         shown = offered
     else:
         model_spec = cfg.model
-        toolrag_dir = cfg.toolrag
         if cfg.adapter:
             from planforge.llms.local import base_model_of
 
-            run = read_run_config(cfg.adapter) or {}
             model_spec = model_spec or base_model_of(cfg.adapter)
             if not model_spec:
                 raise ConfigError(f"{cfg.adapter}: cannot tell the base model; pass --model")
-            if toolrag_dir is None and cfg.use_run_toolrag:
-                toolrag_dir = (run.get("config") or {}).get("toolrag")
-        shown = offered
-        if toolrag_dir:
-            from planforge.trainers.toolrag import ToolRAGClassifier
-
-            classifier = ToolRAGClassifier.load(toolrag_dir)
-            selections = classifier.select([row["query"] for row in rows])
-            shown = [classifier.tools.subset(names) for names in selections]
-            info["toolrag"] = str(toolrag_dir)
-            info["toolrag_mean_selected"] = sum(len(s) for s in selections) / max(len(selections), 1)
-        prompts = [PlannerPrompt(row_prompt(row), view) for row, view in zip(rows, shown, strict=True)]
-        texts = generate_from_model(model_spec, cfg.adapter, prompts, cfg)
+        # the prompts the adapter was trained on (its classifier, its demonstrations) unless told otherwise
+        views = resolve_views(cfg, run=cfg.adapter, data=cfg.data, use_run=cfg.use_run_toolrag)
+        requests = plan_requests(rows, tool_cache)
+        prompts, found = views.prompts([replace(r, needed=()) for r in requests], add_needed=False)
+        shown = [p.tools for p in prompts]
+        if cfg.toolrag:
+            info["toolrag"] = str(cfg.toolrag)
+        info.update(found)
+        texts, prompt_tokens = generate_from_model(model_spec, cfg.adapter, prompts, cfg)
+        info["prompt_tokens_mean"] = sum(prompt_tokens) / max(len(prompt_tokens), 1)
         info["model"] = model_spec
         info["adapter"] = cfg.adapter
         info["generation_seconds"] = time.perf_counter() - started
@@ -297,7 +291,10 @@ def eval_plans(cfg: EvalPlansConfig) -> dict[str, Any]:
     return metrics
 
 
-def generate_from_model(model_spec: str, adapter: str | None, prompts: list, cfg: EvalPlansConfig) -> list[str]:
+def generate_from_model(
+    model_spec: str, adapter: str | None, prompts: list, cfg: EvalPlansConfig
+) -> tuple[list[str], list[int]]:
+    """Greedy plans for the prompts, and each prompt's length in tokens as the model read it."""
     import torch
 
     from planforge.llms.planners import LocalPlanner
@@ -311,7 +308,7 @@ def generate_from_model(model_spec: str, adapter: str | None, prompts: list, cfg
     with progress() as bar:
         task = bar.add_task("generating plans", total=len(prompts), info="")
         texts = planner.generate(prompts, lambda n: bar.advance(task, n))
-    return [t or "" for t in texts]
+    return [t or "" for t in texts], planner.prompt_tokens
 
 
 def write_predictions(path: Path, scores: Iterable[PlanScore]) -> None:

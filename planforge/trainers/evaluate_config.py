@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from planforge.trainers.config import option, required
+from planforge.trainers.config import DemonstrationOptions, option, required
 from planforge.validators import FREE_TEXT_MODES
 
 
 @dataclass(kw_only=True)
-class EvalPlansConfig:
+class EvalPlansConfig(DemonstrationOptions):
     """A model (+ adapter) writes the plans, or ``predictions`` are read from a JSONL file."""
 
     data: str = required("A plans dataset from `gen run`.")
@@ -19,7 +19,9 @@ class EvalPlansConfig:
     predictions: str | None = option(None, "JSONL of {id, plan} made elsewhere, instead of a model.")
     split: str = option("test", "Dataset split.")
     toolrag: str | None = option(None, "Prompts list this classifier's functions (default: the adapter's own).")
-    use_run_toolrag: bool = option(True, "Reuse the classifier an adapter was trained with.", cli=False)
+    use_run_toolrag: bool = option(
+        True, "Reuse the prompts an adapter was trained with (its classifier, its demonstrations).", cli=False
+    )
     max_examples: int | None = option(None, "Use at most this many examples.")
     batch_size: int = option(8, "Prompts per generation batch.")
     max_new_tokens: int = option(320, "Generation limit per plan.")

@@ -4,8 +4,9 @@ Every request of a plans dataset has a reference plan and deterministic validato
 verifiable rewards needs: for each request GRPO samples ``num_generations`` plans, scores each with
 :mod:`planforge.trainers.rewards` (parses, valid, isomorphic to the reference, share of agreeing arguments;
 weighted, the weights recorded with the run) and moves the policy towards the better plans of the group. The
-prompts are the SFT prompts, rendered by :func:`planforge.prompting.render` (the functions offered, or with
-``toolrag`` the classifier's selection plus any needed function it missed, as at SFT time).
+prompts are the SFT prompts (:mod:`planforge.llms.views`: the functions offered, or with ``toolrag`` the
+classifier's selection plus any needed function it missed, and with ``icl_examples`` the demonstrations, as at
+SFT time), rendered by :func:`planforge.prompting.render`.
 
 With ``adapter`` (an SFT LoRA directory) training continues that adapter: the hybrid SFT-then-RL cycle of the
 TinyLLM study; with ``beta > 0`` the KL reference is a frozen copy of it (TRL's ``ref`` adapter, removed before
@@ -19,14 +20,15 @@ from typing import Any
 
 from planforge.dataset.disk import limit_rows, load_dataset_of_kind
 from planforge.dataset.features import PLANS
-from planforge.dataset.provenance import fingerprint, read_run_config, write_training_record
-from planforge.dataset.rows import ToolCache, row_plan, row_prompt
+from planforge.dataset.provenance import fingerprint, write_training_record
+from planforge.dataset.rows import ToolCache, row_plan
 from planforge.errors import ConfigError, DatasetError
+from planforge.llms.views import PromptSettings, PromptViews
 from planforge.prompting import render
 from planforge.recipes.loader import recipe_rules
 from planforge.trainers.evaluate import row_key_arguments, row_no_call
 from planforge.trainers.grpo_config import GRPORunConfig
-from planforge.trainers.prompts import PLAN_COLUMNS_EVAL, toolrag_shown
+from planforge.trainers.prompts import PLAN_COLUMNS_EVAL, plan_requests, resolve_views
 from planforge.trainers.rewards import PARTS, PlanRewards, RewardTarget
 from planforge.validators import FREE_TEXT_MODES
 
@@ -34,22 +36,20 @@ SCALE_REWARDS = ("group", "batch", "none")
 
 
 def build_grpo_rows(
-    split: Any, *, where: str, tokenizer: Any, classifier: Any = None, free_text: str = "normalized"
+    split: Any, *, where: str, tokenizer: Any, views: PromptViews | None = None, free_text: str = "normalized"
 ) -> tuple[list[dict[str, str]], dict[str, RewardTarget], dict[str, Any]]:
-    """Rows -> ``{"prompt": text, "id"}`` (the prompt rendered for ``tokenizer``'s template, ready for generation)
-    and each id's :class:`RewardTarget`: the reference plan, the functions shown, the recipe's rules and key
-    arguments, the request and its "now"."""
+    """Rows -> ``{"prompt": text, "id"}`` (the prompt ``views`` shows, rendered for ``tokenizer``'s template, ready
+    for generation) and each id's :class:`RewardTarget`: the reference plan, the functions shown, the recipe's
+    rules and key arguments, the request and its "now"."""
     rows = split.to_list()
     cache = ToolCache(where)
-    shown: list[Any] = [None] * len(rows)
-    info: dict[str, Any] = {}
-    if classifier is not None:
-        shown, info = toolrag_shown(classifier, [r["query"] for r in rows], [r["target_tools"] for r in rows])
+    views = views or PromptViews(PromptSettings())
+    prompts, info = views.prompts(plan_requests(rows, cache), add_needed=True)
     out: list[dict[str, str]] = []
     targets: dict[str, RewardTarget] = {}
-    for row, listed in zip(rows, shown, strict=True):
+    for row, shown in zip(rows, prompts, strict=True):
         offered = cache.get(row["tools"])
-        tools = listed or offered
+        tools = shown.tools
         reference = row_plan(row).bind(offered.param_order)
         meta = row.get("meta") or {}
         targets[row["id"]] = RewardTarget(
@@ -60,7 +60,7 @@ def build_grpo_rows(
             key_arguments=row_key_arguments(row, free_text),
             no_call=row_no_call(row, reference),
         )
-        out.append({"prompt": render(tokenizer, row_prompt(row), tools), "id": row["id"]})
+        out.append({"prompt": render(tokenizer, shown.messages, tools), "id": row["id"]})
     return out, targets, info
 
 
@@ -93,19 +93,13 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
     ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=(*PLAN_COLUMNS_EVAL, "target_tools"))
     if "train" not in ds or not len(ds["train"]):
         raise DatasetError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")
-    if cfg.toolrag is None and cfg.adapter:  # keep the prompts the SFT adapter was trained on
-        cfg.toolrag = ((read_run_config(cfg.adapter) or {}).get("config") or {}).get("toolrag")
-    classifier = None
-    if cfg.toolrag:
-        from planforge.trainers.toolrag import ToolRAGClassifier
-
-        classifier = ToolRAGClassifier.load(cfg.toolrag)
+    views = resolve_views(cfg, run=cfg.adapter, data=cfg.data)  # the prompts the SFT adapter was trained on
     from planforge.llms.local import load_adapter, load_causal_lm, load_tokenizer
     from planforge.trainers.models import count_parameters
 
     own_tokenizer = cfg.adapter and (Path(cfg.adapter) / "tokenizer_config.json").is_file()
     tokenizer = load_tokenizer(cfg.adapter if own_tokenizer else cfg.model)
-    rows = {"where": cfg.data, "tokenizer": tokenizer, "classifier": classifier, "free_text": cfg.free_text}
+    rows = {"where": cfg.data, "tokenizer": tokenizer, "views": views, "free_text": cfg.free_text}
     train_rows, targets, info = build_grpo_rows(limit_rows(ds["train"], cfg.max_examples), **rows)
     eval_rows: list[dict[str, str]] = []
     if cfg.eval_split in ds and len(ds[cfg.eval_split]) and cfg.max_eval_examples:

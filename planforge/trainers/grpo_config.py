@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planforge.trainers.config import CausalLMTrainerConfig, option, required
+from planforge.trainers.config import CausalLMTrainerConfig, DemonstrationOptions, option, required
 from planforge.trainers.rewards import RewardWeights
 from planforge.validators import FREE_TEXT_MODES
 
@@ -12,7 +12,7 @@ _DEFAULT = RewardWeights()
 
 
 @dataclass(kw_only=True)
-class GRPORunConfig(CausalLMTrainerConfig):
+class GRPORunConfig(CausalLMTrainerConfig, DemonstrationOptions):
     """Reinforcement learning with the validators as the reward, optionally continuing an SFT adapter."""
 
     data: str = required("A plans dataset from `gen run` (its reference plans score the samples).")

@@ -1,14 +1,16 @@
-"""Rows in, prompts out: what the trainers and the evaluator show a planner model, and the columns they need.
+"""Rows in, prompts out: the requests of a dataset's rows and the columns each command needs.
 
-Prompts are rendered by :mod:`planforge.prompting` only (through :func:`planforge.dataset.rows.row_prompt`), so
-training and evaluation see the same text. With a ToolRAG classifier the system prompt lists its selection."""
+What a planner is shown for a request (the functions, ToolRAG's selection, the demonstrations) is decided by
+:mod:`planforge.llms.views` and rendered by :mod:`planforge.prompting` only, so training and evaluation see the
+same text."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from planforge.tools import ToolSet
+from planforge.dataset.rows import ToolCache, row_prompt
+from planforge.llms.views import PromptSettings, PromptViews, Request
 
 #: columns each command needs, by dataset kind
 PLAN_COLUMNS_SFT = ("query", "tools", "plan_text", "meta")
@@ -17,27 +19,22 @@ PLAN_COLUMNS_TOOLRAG = ("query", "tools", "target_tools")
 PAIR_COLUMNS = ("prompt", "chosen", "rejected")
 
 
-def toolrag_shown(
-    classifier: Any, queries: Sequence[str], needed: Sequence[Sequence[str]], *, add_needed: bool = True
-) -> tuple[list[ToolSet], dict[str, Any]]:
-    """The functions a ToolRAG classifier lists for each request, in its order. ``add_needed`` (training): also
-    list the functions the target plan calls that the classifier missed, so the target stays writable."""
-    selections = classifier.select(list(queries))
-    missed = 0
-    shown = []
-    for names, wanted in zip(selections, needed, strict=True):
-        lost = [t for t in wanted if t not in names]
-        missed += bool(lost)
-        if add_needed and lost:
-            names.extend(t for t in lost if t in classifier.tools)
-        chosen = set(names)
-        shown.append(classifier.tools.subset([n for n in classifier.tools if n in chosen]))
-    info = {
-        "toolrag_rows_with_missed_targets": missed,
-        "toolrag_mean_shown": sum(len(s) for s in shown) / max(len(shown), 1),
-    }
-    return shown, info
-
-
 def plan_completion(plan_text: str) -> list[dict[str, str]]:
     return [{"role": "assistant", "content": plan_text}]
+
+
+def plan_requests(rows: list[Mapping[str, Any]], cache: ToolCache) -> list[Request]:
+    """A plans dataset's rows as requests: their id, query, system + user turns, offered and needed functions."""
+    return [
+        Request(row.get("id"), row["query"], row_prompt(row), cache.get(row["tools"]), row.get("target_tools") or ())
+        for row in rows
+    ]
+
+
+def resolve_views(cfg: Any, *, run: str | None = None, data: str | None = None, use_run: bool = True) -> PromptViews:
+    """The prompts of a command: its ``toolrag``/``icl_examples``/``icl_data``, else what the ``run`` (an adapter)
+    was trained with, demonstrations from ``data`` by default. The resolved settings are written back to ``cfg``,
+    so the run records the prompts it used."""
+    settings = PromptSettings.resolve(cfg.toolrag, cfg.icl_examples, cfg.icl_data, run=run, data=data, use_run=use_run)
+    cfg.toolrag, cfg.icl_examples, cfg.icl_data = settings.toolrag, settings.icl_examples, settings.icl_data
+    return PromptViews.load(settings)

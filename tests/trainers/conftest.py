@@ -136,9 +136,7 @@ def pair_rows(examples: list[Example]) -> list[dict]:
                 "meta": {"now": e.now},
                 "prompt": prompt_messages(e.query, now=e.now),
                 "chosen": completion_messages(e.plan, e.tools),
-                "rejected": [
-                    {"role": "assistant", "content": bad_text + f"\n{len(bad.steps) + 1}. join()"}
-                ],
+                "rejected": [{"role": "assistant", "content": bad_text + f"\n{len(bad.steps) + 1}. join()"}],
                 "tools": tools_column(e.tools),
                 "rejected_errors": ["missing_argument"],
             }
@@ -174,19 +172,36 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama", corpus)
 
 
-@pytest.fixture(scope="session")
-def sft_dir(tmp_path_factory, plans_dir, tiny_model_dir) -> Path:
-    """A LoRA adapter of the tiny Llama after 4 SFT steps, trained through `gen train sft`."""
+def _train(app_args: list) -> dict:
+    """Run ``gen train ...`` in process; its metrics (the JSON line it ends stdout with)."""
     from typer.testing import CliRunner
 
     from planforge.trainers.cli import train_app
 
-    out = tmp_path_factory.mktemp("runs") / "sft"
-    args = ["sft", "--data", plans_dir, "--model", tiny_model_dir, "--out", out]
-    args += ["--max-steps", 4, "--batch-size", 4, "--seed", 3]
-    result = CliRunner().invoke(train_app, [str(a) for a in args])
+    result = CliRunner().invoke(train_app, [str(a) for a in app_args])
     assert result.exit_code == 0, result.output
-    metrics = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def toolrag_dir(tmp_path_factory, plans_dir, minilm_dir) -> Path:
+    """A ToolRAG classifier after 3 steps, trained through `gen train toolrag`."""
+    out = tmp_path_factory.mktemp("runs") / "toolrag"
+    metrics = _train(
+        ["toolrag", "--data", plans_dir, "--out", out, "--max-steps", 3, "--batch-size", 8, "--baseline-k", "2,3"]
+    )
+    assert metrics["train_steps"] == 3
+    return out
+
+
+@pytest.fixture(scope="session")
+def sft_dir(tmp_path_factory, plans_dir, tiny_model_dir) -> Path:
+    """A LoRA adapter of the tiny Llama after 4 SFT steps, trained through `gen train sft`."""
+    out = tmp_path_factory.mktemp("runs") / "sft"
+    metrics = _train(
+        ["sft", "--data", plans_dir, "--model", tiny_model_dir, "--out", out, "--max-steps", 4, "--batch-size", 4]
+        + ["--seed", 3]
+    )
     assert metrics["train_steps"] == 4 and metrics["train_examples"] == 32
     return out
 

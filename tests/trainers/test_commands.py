@@ -44,19 +44,6 @@ def assert_run_files(out: Path, command: str) -> dict:
     return run
 
 
-@pytest.fixture(scope="module")
-def toolrag_dir(tmp_path_factory, plans_dir, minilm_dir) -> Path:
-    out = tmp_path_factory.mktemp("runs") / "toolrag"
-    metrics = ok(
-        train_app,
-        ["toolrag", "--data", plans_dir, "--out", out, "--max-steps", 3, "--batch-size", 8, "--baseline-k", "2,3"],
-    )
-    assert metrics["train_steps"] == 3
-    return out
-
-
-
-
 def test_train_toolrag_writes_a_classifier_and_its_figures(toolrag_dir, plans_dir):
     from planforge.trainers.toolrag import ToolRAGClassifier
 
@@ -288,7 +275,10 @@ def test_train_dpo_keeps_the_toolrag_prompts_of_its_sft_adapter(
 
     tokenizer = load_tokenizer(tiny_model_dir)
     assert not template_supports_tools(tokenizer)  # ChatML: the functions are listed in the system turn
-    rows, _ = build_dpo_rows(pairs, "test", tokenizer, classifier)
+    from planforge.llms.views import PromptSettings, PromptViews
+
+    views = PromptViews(PromptSettings(toolrag=str(toolrag_dir)), classifier=classifier)
+    rows, _ = build_dpo_rows(pairs, "test", tokenizer, views)
     for pair, row, selected in zip(rows, pairs, classifier.select(pairs["query"]), strict=True):
         system = pair["prompt"][0]["content"]
         listed = set(re.findall(r"^([A-Za-z_][\w.]*)\(", system.split("Functions:\n", 1)[1], re.M))
