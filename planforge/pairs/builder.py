@@ -1,8 +1,12 @@
 """Preference pairs for DPO: the validated teacher plan (chosen) against a wrong plan (rejected).
 
-Rejected plans come from a student model (kept only when it fails validation or is not equivalent to the
-chosen plan; a student that matches is skipped and counted, as in the TinyLLM study) or from typed
-corruptions of the chosen plan (:mod:`planforge.pairs.corruptions`), or a mix of both.
+Rejected plans come from a student model or from typed corruptions of the chosen plan
+(:mod:`planforge.pairs.corruptions`), or a mix of both. A student's plan is kept only when it is wrong: it fails
+validation, is not equivalent (DAG isomorphism) to the chosen plan, or calls the same graph with wrong key
+arguments (the recipe's ``key_arguments``); a student that matches is skipped and counted, as in the TinyLLM study.
+On-policy negatives: the student may be the SFT model itself (``adapter:DIR``), shown the prompts it was trained
+on (:mod:`planforge.llms.views`) and sampled ``samples`` times at a temperature; its wrong plans, the hardest first
+(wrong arguments only, then valid but wired otherwise, then invalid), are its own mistakes.
 
 Each row (:data:`PAIR_FEATURES`) is what TRL's ``DPOTrainer`` reads as is: ``prompt`` (system + user turns, the
 SFT format), ``chosen`` and ``rejected`` (one assistant turn each: the plan as LLMCompiler text) and ``tools`` (the
@@ -24,13 +28,14 @@ from planforge.dataset.disk import make_dataset
 from planforge.dataset.features import PAIR_FEATURES
 from planforge.dataset.rows import Example, ToolCache, row_prompt
 from planforge.errors import ConfigError, DatasetError, PlanSyntaxError, ToolSpecError
-from planforge.llms.planners import Planner, PlannerPrompt
+from planforge.llms.planners import Planner
+from planforge.llms.views import PromptSettings, PromptViews, Request
 from planforge.pairs.corruptions import KINDS, corrupt, with_join
 from planforge.plan import Plan, positional, to_text
 from planforge.prompting import completion_messages, tools_column
-from planforge.recipes.loader import recipe_rules
+from planforge.recipes.loader import recipe_key_arguments, recipe_rules
 from planforge.tools import ToolSet
-from planforge.validators import Rule, Verdict, judge
+from planforge.validators import KeyArguments, Rule, Verdict, judge
 
 SOURCES = ("student", "corruption")
 MODES = ("student", "corruptions", "mixed")
@@ -41,7 +46,7 @@ class PairsConfig:
     rejected: str = "mixed"  # student | corruptions | mixed
     student_share: float = 0.5  # mixed: the share of examples whose rejected plan comes from the student
     kinds: Sequence[str] = KINDS
-    per_example: int = 1  # corruptions per example (distinct kinds)
+    per_example: int = 1  # rejected plans per example (corruptions of distinct kinds, or distinct student plans)
     seed: int = 0
     splits: Sequence[str] | None = None  # None: every split
     max_examples: int | None = None  # per split
@@ -71,6 +76,8 @@ class PairsStats:
     by_kind: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
     student_errors: list[str] = field(default_factory=list)
+    student_samples: int = 0  # student plans judged
+    student_right: int = 0  # of those, valid, equivalent and with the chosen plan's key arguments
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,6 +88,8 @@ class PairsStats:
             "by_source": dict(self.by_source),
             "by_kind": dict(sorted(self.by_kind.items(), key=lambda kv: (-kv[1], kv[0]))),
             "skipped": dict(self.skipped),
+            "student_samples": self.student_samples,
+            "student_right": self.student_right,
             "student_errors": self.student_errors[:20],
             "notes": self.notes[:20],
         }
@@ -110,6 +119,16 @@ class PairSource:
     @property
     def rules(self) -> tuple[Rule, ...]:
         return recipe_rules(self.example.recipe)
+
+    @property
+    def key_arguments(self) -> KeyArguments:
+        """The recipe's key arguments; free text is not compared (a reworded message is not a wrong plan)."""
+        return KeyArguments.of(recipe_key_arguments(self.example.recipe), free_text="ignore")
+
+    @property
+    def request(self) -> Request:
+        """What a student is asked: the SFT prompt, the functions offered and those the chosen plan calls."""
+        return Request(self.id, self.example.query, self.prompt, self.tools, self.plan.function_names())
 
 
 @dataclass(frozen=True)
@@ -148,15 +167,59 @@ def pair_id(example_id: str, source: str, kind: str, content: str) -> str:
     return "pair-" + digest[:16]
 
 
-def student_rejection(example: PairSource, text: str, student: str) -> Rejection | None:
-    """The student's plan as a rejected answer, or None when it is valid and equivalent (it matches)."""
-    verdict = judge(text, example.tools, reference=example.plan, rules=example.rules, context=example.context)
-    if verdict.valid and verdict.equivalent:
+def student_rejection(example: PairSource, text: str, student: str, tools: ToolSet | None = None) -> Rejection | None:
+    """The student's plan as a rejected answer, or None when it is right: valid, equivalent and with the key
+    arguments of the chosen plan. ``tools``: the functions the student was shown (default: those offered)."""
+    shown = tools if tools is not None else example.tools
+    verdict = judge(
+        text,
+        shown,
+        reference=example.plan,
+        rules=example.rules,
+        context=example.context,
+        key_arguments=example.key_arguments,
+    )
+    if verdict.valid and verdict.equivalent and not verdict.arguments_wrong:
         return None
-    message = unparsed_message(text) if verdict.plan is None else rejected_message(verdict.plan, example.tools)
-    kind = verdict.codes[0] if verdict.codes else "not_equivalent"
-    detail = verdict.errors[0].message if verdict.errors else "valid, but not the same calls and dependencies"
+    message = unparsed_message(text) if verdict.plan is None else rejected_message(verdict.plan, shown)
+    if verdict.codes:
+        kind, detail = verdict.codes[0], verdict.errors[0].message
+    elif not verdict.equivalent:
+        kind, detail = "not_equivalent", "valid, but not the same calls and dependencies"
+    else:
+        mismatches = verdict.arguments.mismatches if verdict.arguments else ()
+        kind, detail = "wrong_arguments", f"the same calls, other key arguments: {', '.join(mismatches)}"
     return Rejection("student", kind, f"{student}: {detail}", message, verdict)
+
+
+def hardness(rejection: Rejection) -> int:
+    """0 for the hardest negatives (only arguments wrong), then valid but wired otherwise, invalid but the same
+    graph, the rest."""
+    verdict = rejection.verdict
+    if verdict.valid:
+        return 0 if verdict.equivalent else 1
+    return 2 if verdict.equivalent else 3
+
+
+def student_rejections(
+    example: PairSource, texts: Sequence[str], student: str, n: int, tools: ToolSet | None = None
+) -> tuple[list[Rejection], int]:
+    """Up to ``n`` of the student's distinct wrong plans for one example, the hardest first (sample order among
+    equals), and how many of its plans were right."""
+    wrong: list[Rejection] = []
+    right = 0
+    seen: set[str] = set()
+    for text in texts:
+        rejection = student_rejection(example, text, student, tools)
+        if rejection is None:
+            right += 1
+            continue
+        content = rejection.message["content"].strip()
+        if content not in seen:
+            seen.add(content)
+            wrong.append(rejection)
+    wrong.sort(key=hardness)
+    return wrong[:n], right
 
 
 def corruption_rejections(example: PairSource, kinds: Sequence[str], n: int, rng: random.Random) -> list[Rejection]:
@@ -230,9 +293,11 @@ def build_pairs(
     config: PairsConfig,
     student: Planner | None = None,
     *,
+    views: PromptViews | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[datasets.DatasetDict, PairsStats]:
-    """Pairs for every example of ``dataset`` (see the module doc). ``progress(stage, done, total)``."""
+    """Pairs for every example of ``dataset`` (see the module doc); ``views``: what the student is shown (default:
+    the SFT prompt with the offered functions). ``progress(stage, done, total)``."""
     config.check()
     if config.uses_student and student is None:
         raise ConfigError("a student is needed for --rejected student/mixed (or use --rejected corruptions)")
@@ -300,17 +365,21 @@ def build_pairs(
             if progress is not None:
                 progress(f"student {student.name}", done_count[0], len(todo))
 
-        outputs = student.generate([PlannerPrompt(e.prompt, e.tools) for e in todo], tick)
+        views = views or PromptViews(PromptSettings())
+        prompts, _ = views.prompts([e.request for e in todo], add_needed=True)
+        outputs = student.sample(prompts, tick)
         stats.student_errors.extend(student.errors[:20])
-        for example, text in zip(todo, outputs, strict=True):
-            if text is None:
+        for example, prompt, texts in zip(todo, prompts, outputs, strict=True):
+            if not texts:
                 stats.skipped["student_failed"] += 1
                 continue
-            rejection = student_rejection(example, text, student.name)
-            if rejection is None:
+            found, right = student_rejections(example, texts, student.name, config.per_example, prompt.tools)
+            stats.student_samples += len(texts)
+            stats.student_right += right
+            if not found:
                 stats.skipped["student_matched"] += 1
-                continue
-            add(example, rejection, student.name)
+            for rejection in found:
+                add(example, rejection, student.name)
 
     out = datasets.DatasetDict({split: make_dataset(split_rows, PAIR_FEATURES) for split, split_rows in rows.items()})
     return out, stats

@@ -19,9 +19,13 @@ def pairs(
     student_share: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="mixed: share of examples answered by the student.")
     ] = 0.5,
-    student: Annotated[str, typer.Option(help="local (transformers) | openai (any OpenAI-compatible endpoint).")] = (
-        "local"
-    ),
+    student: Annotated[
+        str,
+        typer.Option(
+            help="local (transformers) | openai (any OpenAI-compatible endpoint) | adapter:SFT_DIR (the SFT model's "
+            "own plans, on the prompts it was trained on: on-policy negatives)."
+        ),
+    ] = "local",
     model: Annotated[
         str | None,
         typer.Option(help="Student model: hub id, folder or .gguf (local; default SmolLM2-135M), or model name."),
@@ -31,11 +35,17 @@ def pairs(
         "OPENAI_API_KEY"
     ),
     kinds: Annotated[str | None, typer.Option(help="Corruption kinds, comma-separated (default: all).")] = None,
-    per_example: Annotated[int, typer.Option(min=1, help="Corruptions per example (distinct kinds).")] = 1,
+    per_example: Annotated[
+        int, typer.Option(min=1, help="Rejected plans per example (corruptions of distinct kinds, or student plans).")
+    ] = 1,
     splits: Annotated[str | None, typer.Option(help="Splits to use, comma-separated (default: all).")] = None,
     max_examples: Annotated[int | None, typer.Option(min=1, help="At most this many examples per split.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for the student/corruption split and the corruptions.")] = 0,
-    temperature: Annotated[float, typer.Option(min=0.0, help="openai student: sampling temperature.")] = 0.0,
+    temperature: Annotated[float, typer.Option(min=0.0, help="Student sampling temperature (0: greedy).")] = 0.0,
+    top_p: Annotated[float, typer.Option(min=0.0, max=1.0, help="Local student: nucleus sampling mass.")] = 1.0,
+    samples: Annotated[
+        int, typer.Option(min=1, help="Student plans per example (needs --temperature > 0); wrong ones are kept.")
+    ] = 1,
     max_new_tokens: Annotated[int, typer.Option(min=16, help="Student answer length limit (tokens).")] = 320,
     batch_size: Annotated[int, typer.Option(min=1, help="local student: prompts per generation batch.")] = 8,
     concurrency: Annotated[int, typer.Option(min=1, help="openai student: requests in flight.")] = 8,
@@ -68,6 +78,8 @@ def pairs(
                 base_url=base_url, api_key_env=api_key_env, concurrency=concurrency, max_retries=2, use_cache=False
             ),
             temperature=temperature,
+            top_p=top_p,
+            samples=samples,
             max_new_tokens=max_new_tokens,
             batch_size=batch_size,
         ),

@@ -13,12 +13,13 @@ from planforge.dataset.features import PAIR_FEATURES
 from planforge.dataset.rows import row_tools
 from planforge.pairs.corruptions import KINDS
 from planforge.prompting import with_function_list
-from planforge.recipes.loader import recipe_rules
+from planforge.recipes.loader import recipe_key_arguments, recipe_rules
 from planforge.tools import tools_from_json
-from planforge.validators import judge
+from planforge.validators import KeyArguments, judge
 from tests.support.openai_server import OpenAIServer, Reply
 
 RULES = recipe_rules("mac_assistant")
+KEYS = KeyArguments.of(recipe_key_arguments("mac_assistant"), free_text="ignore")
 
 
 def _check_rows(pairs: datasets.DatasetDict, plans: datasets.DatasetDict) -> None:
@@ -33,9 +34,16 @@ def _check_rows(pairs: datasets.DatasetDict, plans: datasets.DatasetDict) -> Non
             assert row["chosen"] == example["completion"]
             context = {"query": row["query"], "now": row["meta"]["now"]}
             chosen = judge(row["chosen"][0]["content"], tools, rules=RULES, context=context)
-            rejected = judge(row["rejected"][0]["content"], tools, reference=chosen.plan, rules=RULES, context=context)
+            rejected = judge(
+                row["rejected"][0]["content"],
+                tools,
+                reference=chosen.plan,
+                rules=RULES,
+                context=context,
+                key_arguments=KEYS,
+            )
             assert chosen.valid and row["chosen_valid"] and row["chosen_errors"] == []
-            assert not rejected.valid or not rejected.equivalent  # really wrong
+            assert not rejected.valid or not rejected.equivalent or rejected.arguments_wrong  # really wrong
             assert row["rejected_valid"] == rejected.valid
             assert row["rejected_equivalent"] == bool(rejected.equivalent)
             assert [e["code"] for e in row["rejected_errors"]] == [e["code"] for e in rejected.error_dicts()]
@@ -249,3 +257,58 @@ def test_errors_are_one_line_and_write_nothing(gen, plans_dir, tmp_path):
     assert (busy / "keep.txt").read_text() == "mine"
     ok = gen("pairs", plans_dir, "--out", busy, "--rejected", "corruptions", "--overwrite")
     assert ok.exit_code == 0 and not (busy / "keep.txt").exists() and (busy / "pairs.json").is_file()
+
+
+def test_student_plans_are_kept_when_wrong_the_hardest_first(mac_tools):
+    from planforge.dataset.rows import Example
+    from planforge.pairs.builder import source_from_row, student_rejection, student_rejections
+    from planforge.plan import parse_plan
+
+    plan = '1. create_reminder("Call Sid", "2026-11-22", "", "", 0, True)\n2. join()'
+    offered = mac_tools.subset(["create_reminder", "create_note", "send_sms"])
+    example = Example(
+        query="Remind me to call Sid tomorrow",
+        plan=parse_plan(plan, param_order=offered.param_order).bind(offered.param_order),
+        tools=offered,
+        now="2026-11-21 09:00:00",
+        recipe="mac_assistant",
+    )
+    source = source_from_row(example.to_row(), "train")
+    assert student_rejection(source, plan, "s") is None
+    reworded = plan.replace('"Call Sid"', '"Phone Sid"')  # free text: not wrong
+    assert student_rejection(source, reworded, "s") is None
+    other_day = plan.replace("2026-11-22", "2026-11-23")
+    wrong = student_rejection(source, other_day, "s")
+    assert wrong.kind == "wrong_arguments" and "create_reminder.due_date (step 1)" in wrong.detail
+    assert wrong.verdict.valid and wrong.verdict.equivalent
+    note = '1. create_note("Call Sid", "tomorrow", "")\n2. join()'  # valid, another function
+    assert student_rejection(source, note, "s").kind == "not_equivalent"
+    texts = ["1. create_reminder(", note, other_day, other_day, plan, plan.replace("0, True", "1, True")]
+    found, right = student_rejections(source, texts, "s", 3)
+    assert right == 1
+    assert [r.kind for r in found] == ["wrong_arguments", "wrong_arguments", "not_equivalent"]  # hardest first
+    assert [r.message["content"] for r in found[:2]] == [other_day, plan.replace("0, True", "1, True")]
+    assert student_rejections(source, texts, "s", 1)[0][0].message["content"] == other_day
+
+
+@pytest.mark.torch
+def test_on_policy_negatives_from_the_sft_adapter(gen, plans_dir, tiny_model_dir, tmp_path):
+    sft = tmp_path / "sft"
+    trained = gen("train", "sft", "--data", plans_dir, "--model", tiny_model_dir, "--out", sft, "--max-steps", 1)
+    assert trained.exit_code == 0, trained.output
+    out = tmp_path / "on-policy"
+    args = ["--rejected", "student", "--student", f"adapter:{sft}", "--samples", 3, "--temperature", 1.0]
+    args += ["--per-example", 2, "--splits", "test", "--max-new-tokens", 24, "--batch-size", 2]
+    result = gen("pairs", plans_dir, "--out", out, *args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "pairs.json").read_text())
+    assert report["student"] == "local:tiny-llama+sft"  # the base model read from the adapter's run
+    assert report["student_sampling"] == {"temperature": 1.0, "top_p": 1.0, "samples": 3}
+    assert report["student_samples"] == 2 * 3 and report["student_right"] == 0
+    pairs = datasets.load_from_disk(str(out))
+    assert 2 <= len(pairs["test"]) <= 4 and set(pairs["test"]["rejection_source"]) == {"student"}
+    _check_rows(pairs, datasets.load_from_disk(str(plans_dir)))
+    greedy = gen("pairs", plans_dir, "--out", tmp_path / "x", "--rejected", "student", "--samples", 2)
+    assert greedy.exit_code == 2 and "--samples above 1 needs --temperature above 0" in greedy.stderr
+    missing = gen("pairs", plans_dir, "--out", tmp_path / "x", "--rejected", "student", "--student", "adapter:/nope")
+    assert missing.exit_code == 2 and "not a LoRA adapter directory" in missing.stderr
