@@ -5,8 +5,11 @@ model under evaluation (:mod:`planforge.trainers.evaluate`).
 * :mod:`~planforge.llms.openai_client` -- the plain OpenAI-compatible async client (structured output with fallback);
 * :mod:`~planforge.llms.layers` -- :class:`Cached` and :class:`RateLimited`, composed around any client;
 * :mod:`~planforge.llms.cache` -- the on-disk reply cache; :mod:`~planforge.llms.endpoint` -- endpoint settings;
-* :mod:`~planforge.llms.local` -- local transformers models (hub id, folder, GGUF) and greedy plan generation;
+* :mod:`~planforge.llms.local` -- local transformers models (hub id, folder, GGUF) and plan generation (greedy or
+  sampled);
 * :mod:`~planforge.llms.planners` -- prompts -> plan texts, from an endpoint or a local model;
+* :mod:`~planforge.llms.retrieval` -- the sentence encoder, the ToolRAG classifier, the demonstration index;
+* :mod:`~planforge.llms.views` -- what a planner is shown for a request (functions, demonstrations), for every role;
 * :mod:`~planforge.llms.output` -- :func:`clean_output`, the one cleaning of a model's answer.
 
 Importing this package is cheap: the SDK, torch and transformers load inside the functions that use them.
