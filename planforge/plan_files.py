@@ -1,6 +1,7 @@
 """Validate a JSONL file of plans: the engine behind ``gen validate``.
 
-Each line is ``{"id": ..., "plan": <text or JSON calls>, "tools": [...optional]}``. The whole file is
+Each line is ``{"id": ..., "plan": <text or JSON calls>, "tools": [...optional], "no_call": false}`` (``no_call``:
+the request is one no offered function serves, so the empty plan is its valid answer). The whole file is
 read and checked for usability first, so an unusable input fails before any verdict is printed."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class PlanRecord:
     id: Any
     plan: Any
     tools: ToolSet
+    no_call: bool = False
 
 
 @dataclass
@@ -65,7 +67,9 @@ def read_plan_records(path: Path, default_tools: ToolSet | None) -> list[PlanRec
             tools = tool_sets[key]
         if tools is None:
             raise InputError(f"{path}:{line_no}: no 'tools' on the line and no --tools file given")
-        records.append(PlanRecord(line_no, row.get("id", line_no), row["plan"], tools))
+        meta = row.get("meta") if isinstance(row.get("meta"), dict) else {}
+        no_call = bool(row.get("no_call") or meta.get("no_call"))
+        records.append(PlanRecord(line_no, row.get("id", line_no), row["plan"], tools, no_call))
     return records
 
 
@@ -74,7 +78,9 @@ def validate_records(
 ) -> Iterator[dict[str, Any]]:
     """One verdict per record, in order; ``summary`` is updated as they go."""
     for record in records:
-        errors: list[PlanError] = validate(record.plan, record.tools, fmt=fmt, require_join=require_join)
+        errors: list[PlanError] = validate(
+            record.plan, record.tools, fmt=fmt, require_join=require_join, no_call=record.no_call
+        )
         summary.total += 1
         if not errors:
             summary.valid += 1

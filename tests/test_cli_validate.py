@@ -43,6 +43,23 @@ def test_exit_0_when_all_valid_and_tools_per_line(tmp_path, mac_tools):
     assert [json.loads(line)["valid"] for line in result.stdout.splitlines()] == [True, True]
 
 
+def test_the_empty_plan_is_valid_only_on_lines_marked_no_call(tmp_path):
+    rows = [
+        {"id": "chat", "plan": "1. join()", "no_call": True},
+        {"id": "meta", "plan": "1. join()", "meta": {"no_call": True}},
+        {"id": "unmarked", "plan": "1. join()"},
+        {"id": "called", "plan": '1. get_phone_number("Sid")\n2. join()', "no_call": True},
+    ]
+    path = tmp_path / "plans.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = gen("validate", str(path), "--tools", str(MAC_TOOLS), "--require-join")
+    assert result.returncode == 1, result.stderr
+    verdicts = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [v["valid"] for v in verdicts] == [True, True, False, False]
+    assert [e["code"] for e in verdicts[2]["errors"]] == ["empty_plan"]
+    assert [e["code"] for e in verdicts[3]["errors"]] == ["unexpected_call"]
+
+
 @pytest.mark.parametrize(
     ("content", "args", "message"),
     [

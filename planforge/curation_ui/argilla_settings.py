@@ -48,6 +48,7 @@ CODE_TO_KIND = {
     "syntax": "syntax",
     "join": "syntax",
     "empty_plan": "missing_step",
+    "unexpected_call": "extra_step",
     "unknown_function": "hallucinated_function",
     "missing_argument": "bad_arguments",
     "unexpected_argument": "bad_arguments",

@@ -14,7 +14,8 @@ and compared with the reference:
 * **validity**: no validator error;
 * **relevance accuracy**: a plan where the reference has calls, no call where it has none (a no-call example:
   an empty reference plan, written ``join()`` alone, or ``meta.no_call``); on a no-call example the empty plan
-  is the right answer, so it is a success and valid (its ``empty_plan`` error does not count);
+  is the right answer, so it is a success and valid, and a plan with calls is an ``unexpected_call`` error
+  (:func:`planforge.validators.judge` with ``no_call``);
 * **tool recall / precision**: over the set of functions used, summed over the split (micro averages);
 * **errors by code**: the number of plans with at least one error of each validator code.
 """
@@ -39,7 +40,7 @@ from planforge.recipes.loader import recipe_key_arguments, recipe_rules
 from planforge.tools import ToolSet
 from planforge.trainers.evaluate_config import EvalPlansConfig
 from planforge.trainers.prompts import PLAN_COLUMNS_EVAL, plan_requests, resolve_views
-from planforge.validators import FREE_TEXT_MODES, ErrorCode, KeyArguments, Rule, judge
+from planforge.validators import FREE_TEXT_MODES, KeyArguments, Rule, judge
 
 # --------------------------------------------------------------------------------------------------
 # scoring (pure)
@@ -121,6 +122,7 @@ def score_plan(
     (also when ``reference`` has none)."""
     text = prediction if isinstance(prediction, str) else ""
     keys = key_arguments if key_arguments is not None else KeyArguments()
+    call_expected = not no_call and bool(reference.calls)
     verdict = judge(
         prediction,
         tools,
@@ -129,12 +131,10 @@ def score_plan(
         context=context,
         require_join=require_join,
         key_arguments=keys,
+        no_call=not call_expected,  # the empty plan is this example's answer, a call an error
     )
-    call_expected = not no_call and bool(reference.calls)
     call_predicted = verdict.plan is None or bool(verdict.plan.calls)
     errors = verdict.errors
-    if not call_expected:  # the empty plan is this example's answer, not an error
-        errors = tuple(e for e in errors if e.code is not ErrorCode.EMPTY_PLAN)
     arguments = verdict.arguments
     success = bool(verdict.equivalent) if call_expected else not call_predicted
     overlap = verdict.overlap

@@ -9,7 +9,8 @@ from typing import Any
 
 class ErrorCode(str, Enum):
     SYNTAX = "syntax"
-    EMPTY_PLAN = "empty_plan"
+    EMPTY_PLAN = "empty_plan"  # no call, where the example is not marked no-call
+    UNEXPECTED_CALL = "unexpected_call"  # a call, where the example is marked no-call
     UNKNOWN_FUNCTION = "unknown_function"
     MISSING_ARGUMENT = "missing_argument"
     UNEXPECTED_ARGUMENT = "unexpected_argument"

@@ -70,13 +70,15 @@ def judge(
     context: Mapping[str, Any] | None = None,
     require_join: bool = True,
     key_arguments: KeyArguments | None = None,
+    no_call: bool = False,
 ) -> Verdict:
     """Parse (text or JSON), validate against the offered ``tools`` with the recipe's ``rules`` and ``context``
     (the request and its "now"), and compare with ``reference`` when given: the graph, and with ``key_arguments``
     (:meth:`KeyArguments.of` a recipe's declaration) the arguments too.
 
     ``require_join`` applies to LLMCompiler text and parsed plans only: JSON calls and tool calls have no
-    ``join()`` by nature."""
+    ``join()`` by nature. ``no_call``: the example is marked no-call (``meta.no_call``), so the empty plan is its
+    valid answer and a call an ``unexpected_call`` error; elsewhere the empty plan is an ``empty_plan`` error."""
     if isinstance(plan, Plan):
         parsed = plan.bind(tools.param_order)
     else:
@@ -88,7 +90,7 @@ def judge(
                 return Verdict(None, (error,))
             return Verdict(None, (error,), False, None, ArgumentMatch(False) if key_arguments is not None else None)
         require_join = require_join and is_llmcompiler_text(plan)
-    errors = tuple(validate(parsed, tools, require_join=require_join, rules=rules, context=context))
+    errors = tuple(validate(parsed, tools, require_join=require_join, rules=rules, context=context, no_call=no_call))
     if reference is None:
         return Verdict(parsed, errors)
     arguments = match_arguments(parsed, reference, key_arguments) if key_arguments is not None else None

@@ -17,7 +17,6 @@ from planforge.validators.structure import check_functions_known, check_join, ch
 Rule = Callable[[Plan, ToolSet, Mapping[str, Any]], list[PlanError]]
 
 _CHECKS = (
-    check_not_empty,
     check_functions_known,
     check_references,
     check_acyclic,
@@ -34,14 +33,18 @@ def validate(
     require_join: bool = False,
     rules: Sequence[Rule] = (),
     context: Mapping[str, Any] | None = None,
+    no_call: bool = False,
 ) -> list[PlanError]:
-    """All errors of ``plan`` (text, JSON or a parsed :class:`Plan`) against the offered ``tools``."""
+    """All errors of ``plan`` (text, JSON or a parsed :class:`Plan`) against the offered ``tools``.
+
+    ``no_call``: the example is marked no-call (``meta.no_call``: no offered function serves its request), so the
+    empty plan is valid there and a call is an ``unexpected_call``; elsewhere the empty plan is an ``empty_plan``."""
     if not isinstance(plan, Plan):
         try:
             plan = parse_plan(plan, fmt, tools.param_order)
         except PlanSyntaxError as exc:
             return [PlanError(ErrorCode.SYNTAX, exc.step, str(exc))]
-    errors: list[PlanError] = []
+    errors: list[PlanError] = check_not_empty(plan, tools, no_call=no_call)
     for check in _CHECKS:
         errors.extend(check(plan, tools))
     errors.extend(check_join(plan, tools, require_join=require_join))

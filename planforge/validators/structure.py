@@ -7,7 +7,18 @@ from planforge.tools import ToolSet
 from planforge.validators.errors import ErrorCode, PlanError
 
 
-def check_not_empty(plan: Plan, tools: ToolSet) -> list[PlanError]:
+def check_not_empty(plan: Plan, tools: ToolSet, *, no_call: bool = False) -> list[PlanError]:
+    """A plan calls something, unless its request is marked no-call (no offered function serves it): then the
+    empty plan (``join()`` alone, or nothing) is the one right answer and any call is an error."""
+    if no_call:
+        if not plan.calls:
+            return []
+        first = plan.calls[0]
+        message = (
+            f"step {first.index}: {first.name}() is called, but no offered function serves this request "
+            "(a no-call example: the plan is join() alone)"
+        )
+        return [PlanError(ErrorCode.UNEXPECTED_CALL, first.index, message)]
     if plan.calls:
         return []
     return [PlanError(ErrorCode.EMPTY_PLAN, None, "the plan calls no function")]

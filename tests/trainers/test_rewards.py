@@ -78,7 +78,8 @@ def test_a_no_call_example_rewards_the_empty_plan(mac_tools):
     no_call = RewardTarget(reference=parse_plan(""), tools=mac_tools, context={"query": "thanks!", "now": NOW})
     assert plan_reward("1. join()", no_call) == 2.75
     called = '1. create_note("thanks", "", "")\n2. join()'
-    assert reward_parts(called, no_call) == {"parses": 1.0, "valid": 1.0, "isomorphic": 0.0, "arguments": 0.0}
+    # a call where no function serves the request is an unexpected_call: it reads as a plan, and earns nothing else
+    assert reward_parts(called, no_call) == {"parses": 1.0, "valid": 0.0, "isomorphic": 0.0, "arguments": 0.0}
 
 
 def test_trl_reward_functions_name_the_parts_and_judge_each_completion_once(target, monkeypatch):

@@ -132,7 +132,8 @@ def test_relevance_no_call_when_none_is_needed_a_plan_when_one_is(mac_tools, ref
     assert right.valid and right.success and right.argument_success and right.relevant
     assert right.error_codes == ()
     wrong = score_plan('1. create_note("x", "y", "")\n2. join()', no_call, mac_tools)
-    assert not wrong.success and not wrong.relevant and wrong.valid
+    assert not wrong.success and not wrong.relevant and not wrong.valid  # a call where none serves
+    assert wrong.error_codes == ("unexpected_call",)
     marked = score_plan("1. join()", reference, mac_tools, no_call=True)  # meta.no_call, whatever the plan says
     assert marked.success and marked.relevant
     missed = score_plan("1. join()", reference, mac_tools)  # a plan was needed

@@ -195,3 +195,15 @@ def test_parsed_plans_are_accepted_as_is(mac_tools):
         param_order=mac_tools.param_order,
     )
     assert validate(plan, mac_tools, require_join=True) == []
+
+
+def test_the_empty_plan_is_valid_exactly_on_a_no_call_example(bfcl_tools):
+    from planforge.validators import judge
+
+    for empty in ("", "1. join()"):
+        assert validate(empty, bfcl_tools, require_join=True, no_call=True) == []  # no function serves it
+        assert codes(validate(empty, bfcl_tools, require_join=True)) == ["empty_plan"]  # elsewhere: no plan
+        assert judge(empty, bfcl_tools, no_call=True).valid and judge(empty, bfcl_tools).codes == ("empty_plan",)
+    errors = validate("1. geometry.circumference(3, None)\n2. join()", bfcl_tools, no_call=True)
+    assert codes(errors) == ["unexpected_call"] and "no offered function serves this request" in errors[0].message
+    assert errors[0].step == 1
