@@ -13,7 +13,8 @@ Phrasing, over samples of 120 random requests (seeded; the mean and the worst of
 Structures (planforge.structures): distinct structures, the most common ones, single-call share, parallel share
 (two or more people looked up), plans with a step taking 3+ inputs, function and function-pair coverage (a pair is
 feasible when some shape of the recipe's request grammar uses both), plan lengths, and how often texts look their
-recipients up (get_phone_number against send_sms minus texts to written numbers only)."""
+recipients up (get_phone_number against send_sms minus texts to written numbers only). No-call examples (the empty
+plan, relevance detection) are counted apart: the structure figures are of the plans that call something."""
 
 from __future__ import annotations
 
@@ -122,7 +123,11 @@ def quality(folder: str | Path, samples: int = 20, seed: int = 0) -> dict[str, A
     data = load_saved_dataset(folder)
     rows = [row for split in data.values() for row in split]
     report = phrasing([r["query"] for r in rows], samples, seed)
-    report.update(structures([row_plan(r) for r in rows], grammar_pairs()))
+    plans = [row_plan(r) for r in rows]
+    # no-call examples (relevance detection: their plan is empty) apart; the structure figures are of the plans
+    report.update(structures([p for p in plans if p.calls], grammar_pairs()))
+    no_call = sum(not p.calls for p in plans)
+    report.update(examples=len(rows), no_call=no_call, no_call_share=no_call / len(rows) if rows else 0.0)
     return report
 
 
@@ -133,7 +138,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     r = quality(args.folder, args.samples, args.seed)
-    print(f"examples: {r['examples']:,}")
+    print(f"examples: {r['examples']:,}, of which no-call (empty plan): {r['no_call']:,} ({r['no_call_share']:.1%})")
     print(f"distinct-3 of {SAMPLE_SIZE} requests: mean {r['distinct3_mean']:.3f}, worst {r['distinct3_min']:.3f}")
     print(f"distinct 3-word openings of {SAMPLE_SIZE}: mean {r['openings_mean']:.1%}, worst {r['openings_min']:.1%}")
     print(f"top opening: {r['top_opening']!r} ({r['top_opening_share']:.2%} of the dataset)")

@@ -26,7 +26,9 @@ You are a planner. Given a user request, write a plan of function calls that ful
 filled, positionally, as Python literals.
 - Use only the functions you are given.
 - To use the output of an earlier step K in an argument, write "$K" (inside a string or list if needed).
-- End the plan with a final `N. join()` line."""
+- End the plan with a final `N. join()` line.
+- If none of the functions can do what is asked (a question, small talk, a task no function does), write \
+only `1. join()`."""
 
 FUNCTIONS_HEADER = "Functions:"
 DEMONSTRATIONS_HEADER = "Examples of requests and their plans:"

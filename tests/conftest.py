@@ -65,12 +65,13 @@ def plans_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def many_plans(tmp_path_factory) -> list[dict]:
-    """300 examples (every split) as rows, for the property tests of the corruptions."""
+    """300 examples (every split) as rows, for the property tests of the corruptions: those that call something
+    (a no-call example's empty plan has nothing to corrupt; gen pairs leaves those to the student)."""
     import datasets
 
     path = generate_plans(tmp_path_factory.mktemp("plans") / "plans300", 300, seed=11)
     loaded = datasets.load_from_disk(str(path))
-    return [row for split in loaded.values() for row in split]
+    return [row for split in loaded.values() for row in split if not row["meta"]["no_call"]]
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,8 @@ PLAN_FEATURES = datasets.Features(
             "recipe": datasets.Value("string"),
             "request_id": datasets.Value("string"),
             "distractors": datasets.List(datasets.Value("string")),
+            # no offered function serves the request: the plan is empty (join() alone) and that is right
+            "no_call": datasets.Value("bool"),
         },
     }
 )

@@ -4,7 +4,8 @@ A plans row (:data:`~planforge.dataset.features.PLAN_FEATURES`) has ``id``, ``qu
 functions, OpenAI entries), ``prompt`` and ``completion`` (the conversation as TRL reads it, rendered by
 :mod:`planforge.prompting`), ``plan`` (JSON list of calls with named arguments), ``plan_text`` (LLMCompiler text
 ending in ``join()``, the completion's text), ``target_tools`` (the functions the plan uses: the tool-retrieval
-labels) and ``meta`` (the example's fixed "now", teacher, model, recipe, request id, distractors). Rows written by
+labels) and ``meta`` (the example's fixed "now", teacher, model, recipe, request id, distractors, and ``no_call``:
+no offered function serves the request, so its plan is the empty plan, ``join()`` alone). Rows written by
 planforge 0.1 (a ``messages`` column, ``tools`` as a JSON string) are read too. Everything here is pure."""
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Example:
     recipe: str = ""
     request_id: str = ""
     instructions: str = PLANNER_INSTRUCTIONS
+    no_call: bool = False  # no offered function serves the request: the empty plan is its answer
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -76,6 +78,7 @@ class Example:
                 "recipe": self.recipe,
                 "request_id": self.request_id,
                 "distractors": [name for name in self.tools if name not in targets],
+                "no_call": self.no_call,
             },
         }
 
@@ -95,6 +98,7 @@ class Example:
             recipe=meta.get("recipe") or "",
             request_id=meta.get("request_id") or "",
             instructions=row_instructions(row),
+            no_call=bool(meta.get("no_call")),
         )
 
 

@@ -153,6 +153,7 @@ class _Acceptor:
                 rules=self.rules,
                 context={"query": proposal.query, "now": request.now},
                 require_join=recipe.require_join,
+                no_call=request.no_call,
             )
             if verdict.plan is None:
                 rejected["syntax"] += 1
@@ -180,6 +181,7 @@ class _Acceptor:
                 model=self.teacher.model,
                 recipe=recipe.name,
                 request_id=request.request_id,
+                no_call=request.no_call,
             )
             rows.append(example.to_row())
         return self._finish(counters, rejected), rows

@@ -7,6 +7,11 @@ used functions); while a stratum has function pairs no request has used yet, sha
 candidates, so every pair a teacher can write turns up early. Any other teacher gets a function set from the
 recipe's co-use graph. Either way the targets come with distractors as negative samples.
 
+A share of the requests (``sampling.no_call_share``) asks for requests none of the offered functions serves
+(relevance detection): such a request has no targets, only a sample of functions to offer, and is marked
+``no_call``; which requests they are is fixed by the seed and the sequence number alone (an exact share of every
+run's requests, spread evenly), and they leave the coverage counts alone.
+
 Draws depend only on the seed and on earlier draws, never on replies, so a resumed run replays the
 same requests."""
 
@@ -40,6 +45,8 @@ class FunctionSampler:
         self._by_pair = {stratum: _pair_index(pool) for stratum, pool in self._pools.items()}
         self._start = datetime.fromisoformat(sampling["now"]["start"])
         self._days = max(0, (datetime.fromisoformat(sampling["now"]["end"]) - self._start).days)
+        self.no_call_share = float(sampling.get("no_call_share", 0.0))
+        self._no_call_phase = random.Random(f"{seed}:no_call").random()
         self.next_seq = 0
 
     @classmethod
@@ -47,8 +54,16 @@ class FunctionSampler:
         """A sampler aimed at the teacher's declared shapes, or at co-use function sets if it declares none."""
         return cls(tools, sampling, seed, shapes_of(teacher))
 
+    def is_no_call(self, seq: int) -> bool:
+        """Whether request ``seq`` asks for no-call requests: ``no_call_share`` of the requests, evenly spread
+        from a seeded phase."""
+        share, phase = self.no_call_share, self._no_call_phase
+        return share > 0 and int((seq + 1) * share + phase) > int(seq * share + phase)
+
     def draw(self) -> TeacherRequest:
         """The next request (sequence numbers are consecutive)."""
+        if self.is_no_call(self.next_seq):
+            return self._draw_no_call()
         rng = random.Random(f"{self.seed}:{self.next_seq}")
         shape = self._shape(rng) if self._pools else None
         if shape is not None:
@@ -72,6 +87,25 @@ class FunctionSampler:
             now=self._now(rng),
             num_examples=self.sampling["examples_per_request"],
             shape=shape.id if shape is not None else None,
+        )
+        self.next_seq += 1
+        return request
+
+    def _draw_no_call(self) -> TeacherRequest:
+        """A no-call request: as many functions offered as an ordinary request has, none of them a target (the
+        coverage counts are left alone)."""
+        rng = random.Random(f"{self.seed}:{self.next_seq}:no_call")
+        sampling = self.sampling
+        low = sampling["min_targets"] + sampling["min_distractors"]
+        high = sampling["max_targets"] + sampling["max_distractors"]
+        size = max(1, min(len(self.names) - 1, rng.randint(low, high)))
+        request = TeacherRequest(
+            seq=self.next_seq,
+            targets=(),
+            tools=self.tools.subset(rng.sample(self.names, size)),
+            now=self._now(rng),
+            num_examples=sampling["examples_per_request"],
+            no_call=True,
         )
         self.next_seq += 1
         return request

@@ -121,6 +121,11 @@ class PairSource:
         return recipe_rules(self.example.recipe)
 
     @property
+    def no_call(self) -> bool:
+        """No offered function serves the request: the chosen plan is the empty plan."""
+        return self.example.no_call or not self.plan.calls
+
+    @property
     def key_arguments(self) -> KeyArguments:
         """The recipe's key arguments; free text is not compared (a reworded message is not a wrong plan)."""
         return KeyArguments.of(recipe_key_arguments(self.example.recipe), free_text="ignore")
@@ -178,6 +183,7 @@ def student_rejection(example: PairSource, text: str, student: str, tools: ToolS
         rules=example.rules,
         context=example.context,
         key_arguments=example.key_arguments,
+        no_call=example.no_call,
     )
     if verdict.valid and verdict.equivalent and not verdict.arguments_wrong:
         return None
@@ -316,7 +322,9 @@ def build_pairs(
     chosen_verdicts: dict[tuple[str, str], Verdict] = {}
     valid_examples: list[PairSource] = []
     for example in examples:
-        verdict = judge(example.plan, example.tools, rules=example.rules, context=example.context)
+        verdict = judge(
+            example.plan, example.tools, rules=example.rules, context=example.context, no_call=example.no_call
+        )
         chosen_verdicts[(example.split, example.id)] = verdict
         if verdict.valid:
             valid_examples.append(example)
@@ -344,6 +352,10 @@ def build_pairs(
     # Corruptions: the least used kinds first, so the kinds stay balanced over the dataset.
     kind_counts = Counter({k: 0 for k in config.kinds})
     todo = [e for e in to_corrupt if (e.split, e.id) in valid]
+    no_call = [e for e in todo if e.no_call]  # an empty plan has nothing to corrupt
+    if no_call:
+        stats.skipped["no_call_not_corrupted"] += len(no_call)
+    todo = [e for e in todo if not e.no_call]
     for done, example in enumerate(todo, start=1):
         rng = random.Random(f"{config.seed}:corrupt:{example.id}")
         order = sorted(config.kinds, key=lambda k: (kind_counts[k], rng.random()))

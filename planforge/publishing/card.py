@@ -344,6 +344,12 @@ def recipe_sampling(sampling: Any) -> list[str]:
         out.append(f"plus {distractors} distractors")
     if isinstance(sampling.get("examples_per_request"), int):
         out.append(f"and asks for {sampling['examples_per_request']} examples per teacher request")
+    share = sampling.get("no_call_share")
+    if isinstance(share, (int, float)) and share > 0:
+        out.append(
+            f"{share:.0%} of the requests ask for requests no offered function serves (their plan is empty, "
+            "`join()` alone; `meta.no_call`)"
+        )
     co_use = sampling.get("co_use")
     if isinstance(co_use, Mapping) and co_use:
         out.append(f"functions that usually need another are drawn with it (co-use priors for {len(co_use)} functions)")

@@ -34,6 +34,7 @@ DEFAULT_SAMPLING = {
     "min_distractors": 2,
     "max_distractors": 6,
     "examples_per_request": 5,
+    "no_call_share": 0.0,  # requests no offered function serves (their plan: join() alone)
     "co_use": {},
     "now": {"start": "2026-01-05", "end": "2026-12-18"},
 }

@@ -32,7 +32,8 @@ class TemplateResponder:
             for line in _FUNCTIONS_BLOCK.search(system).group(1).splitlines()
             if line and not line.startswith(" ")
         ]
-        targets = tuple(t.strip() for t in _TARGETS.search(user).group(1).split(","))
+        asked = _TARGETS.search(user)  # None: a no-call request (no listed function serves it)
+        targets = tuple(t.strip() for t in asked.group(1).split(",")) if asked else ()
         seq = abs(hash(user)) % 10_000_000
         return TeacherRequest(
             seq,
@@ -40,6 +41,7 @@ class TemplateResponder:
             self.recipe.tools.subset(offered),
             _NOW.search(user).group(1),
             int(_COUNT.search(user).group(1)),
+            no_call=asked is None,
         )
 
     def examples(self, body: dict) -> list[dict]:

@@ -38,6 +38,7 @@ def test_phrasing_is_varied(report):
 
 
 def test_structures_are_covered(report):
+    assert 0.04 <= report["no_call_share"] <= 0.06  # mac_assistant's sampling.no_call_share: 0.05
     assert 0.2 <= report["single_call"] <= 0.35
     assert report["parallel"] >= 0.2
     assert report["fan_in_3"] > 0.05

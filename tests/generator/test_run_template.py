@@ -47,9 +47,11 @@ def test_offline_run_writes_a_valid_dataset_and_run_json(tmp_path):
                     require_join=True,
                     rules=recipe.rule_functions(),
                     context={"query": row["query"], "now": row["meta"]["now"]},
+                    no_call=row["meta"]["no_call"],
                 )
                 == []
             )
+            assert bool(plan.calls) != row["meta"]["no_call"]  # the empty plan exactly on no-call rows
             assert row["target_tools"] == list(dict.fromkeys(plan.function_names()))
             assert set(row["target_tools"]) <= set(tools) and row["meta"]["distractors"]
             assert [m["role"] for m in row["prompt"]] == ["system", "user"] and row["prompt"][1]["content"] == row["query"]

@@ -25,6 +25,7 @@ def test_template_teacher_writes_valid_multi_intent_examples():
                 require_join=True,
                 rules=RECIPE.rule_functions(),
                 context={"query": example["query"], "now": request.now},
+                no_call=request.no_call,
             )
             assert errors == [], (example, errors)
             queries.add(example["query"])

@@ -323,6 +323,36 @@ def test_eval_plans_from_a_predictions_file_scores_known_cases(plans_dir, tmp_pa
     assert result.exit_code == 2 and "no prediction for 11 of 12 test examples" in result.output
 
 
+def test_eval_plans_reports_relevance_on_no_call_examples(tmp_path):
+    from planforge.dataset.rows import Example
+
+    examples = make_examples(6)
+    queries = ["Call Sid", "What's the capital of Peru?", "thanks!", "Play some jazz"]
+    marked = [
+        Example(**{**e.__dict__, "query": q, "plan": parse_plan(""), "no_call": True})
+        for e, q in zip(examples[:4], queries, strict=True)
+    ]
+    rows = [e.to_row() for e in [*examples[4:], *marked]]
+    assert [r["meta"]["no_call"] for r in rows] == [False] * 2 + [True] * 4
+    data = tmp_path / "plans"
+    split = datasets.Dataset.from_list(rows, features=PLAN_FEATURES)
+    datasets.DatasetDict({"train": split, "test": split}).save_to_disk(str(data))
+    # the plans where one is needed; on the no-call examples two empty plans, a call and an unreadable attempt
+    predictions = [rows[0]["plan_text"], rows[1]["plan_text"], "1. join()", "", '1. create_note("x", "y", "")', "1. f("]
+    path = tmp_path / "pred.jsonl"
+    lines = [json.dumps({"id": r["id"], "plan": p}) for r, p in zip(rows, predictions, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    metrics = ok(eval_app, ["plans", "--predictions", path, "--data", data, "--out", tmp_path / "ev"])
+    assert metrics["relevance_accuracy"] == pytest.approx(4 / 6)
+    assert (metrics["no_call_examples"], metrics["no_call_accuracy"]) == (4, 0.5)
+    assert metrics["success_rate"] == pytest.approx(4 / 6) and metrics["validity_rate"] == pytest.approx(4 / 6)
+    assert metrics["errors_by_code"].get("empty_plan") is None  # the empty plan is the no-call answer
+    assert metrics["errors_by_code"]["syntax"] == 1
+    scored = [json.loads(line) for line in (tmp_path / "ev" / "predictions.jsonl").read_text().splitlines()]
+    assert [p["no_call_expected"] for p in scored] == [False] * 2 + [True] * 4
+    assert scored[4]["errors"][0]["code"] == "unexpected_call"  # a call where no function serves the request
+
+
 def one_line_error(result) -> str:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output

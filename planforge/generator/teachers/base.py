@@ -47,6 +47,9 @@ class TeacherRequest:
     now: str  # the fixed "now" that relative dates resolve against
     num_examples: int
     shape: str | None = None  # Shape.id, for a teacher that declared shapes; None: any plan using the targets
+    #: requests none of the offered functions serves (relevance detection): no targets, the plan is ``join()``
+    #: alone, and the examples are marked ``meta.no_call``
+    no_call: bool = False
 
     @property
     def request_id(self) -> str:

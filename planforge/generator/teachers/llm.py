@@ -1,7 +1,8 @@
 """The LLM teacher: asks a model behind any OpenAI-compatible endpoint for requests and plans.
 
 It renders the recipe's teacher prompt for each request (the offered functions, the recipe's rules, its
-few-shot examples, the targets and the example's "now") and hands it to a :class:`~planforge.llms.ChatClient`;
+few-shot examples, the targets and the example's "now"; for a no-call request, requests no listed function
+serves, with the plan ``1. join()``) and hands it to a :class:`~planforge.llms.ChatClient`;
 the client brings structured output, retries, rate limits and the reply cache (:mod:`planforge.llms`)."""
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ Write {num_examples} new examples. Each request must need these functions: {targ
 functions are distractors: use one only if the request truly needs it. Vary the wording, length and \
 register of the requests; use concrete names, topics, places and times. The current date and time is \
 {now}: resolve relative dates ("tomorrow at 3pm", "next Friday") against it."""
+
+DEFAULT_NO_CALL_PROMPT = """\
+Write {num_examples} new examples of requests that none of the listed functions can serve, so the plan calls \
+nothing and is exactly "1. join()". Mix questions the assistant cannot look up, small talk, and requests for \
+things no listed function does (a phone call, music, the weather, or a listed kind of task whose function is \
+missing from the list, such as an email when no email function is listed). Make them sound like the other \
+requests a user types or says to their assistant. The current date and time is {now}."""
 
 EXAMPLES_SCHEMA = {
     "type": "object",
@@ -97,9 +105,14 @@ class LLMTeacher:
             rules=rules,
             few_shot=few_shot,
         )
-        user = teacher.get("user_prompt", DEFAULT_USER_PROMPT).format(
-            num_examples=request.num_examples, targets=", ".join(request.targets), now=request.now
-        )
+        if request.no_call:
+            user = teacher.get("no_call_prompt", DEFAULT_NO_CALL_PROMPT).format(
+                num_examples=request.num_examples, now=request.now
+            )
+        else:
+            user = teacher.get("user_prompt", DEFAULT_USER_PROMPT).format(
+                num_examples=request.num_examples, targets=", ".join(request.targets), now=request.now
+            )
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def render(self, request: TeacherRequest) -> str:

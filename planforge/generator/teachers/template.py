@@ -5,7 +5,11 @@ The grammar (the recipe's ``templates.yaml``, see :mod:`.grammar`) is compositio
 content (names, files, times); the writer says that content in words through typed slots, so every request it
 can make is English and says exactly what its plan does. The teacher declares its shapes to the sampler
 (``shapes``), which aims each request at one of them. It answers in the same JSON wire format as an LLM
-teacher, so its examples go through exactly the same parsing and validation."""
+teacher, so its examples go through exactly the same parsing and validation.
+
+For a no-call request (``TeacherRequest.no_call``) it writes requests none of the offered functions serves, with
+the empty plan: half of them asks of the grammar whose functions were not offered ("email Sid" with no mail
+function shown), the rest questions, chit-chat and requests for things no function does (:mod:`.no_call`)."""
 
 from __future__ import annotations
 
@@ -22,12 +26,14 @@ from planforge.generator.teachers.grammar.frames import build_plan, draw_frames
 from planforge.generator.teachers.grammar.noise import add_noise
 from planforge.generator.teachers.grammar.realize import Writer
 from planforge.generator.teachers.grammar.shapes import ShapeSpec, enumerate_shapes, shape_functions, unit_steps
+from planforge.generator.teachers.no_call import EMPTY_PLAN, compose_no_call
 from planforge.plan import parse_plan
 from planforge.structures import structure_key
 
 TEMPLATES_SCHEMA = GRAMMAR_SCHEMA
 TemplateError = GrammarError
 _CATALOG_NOW = datetime(2026, 3, 9, 10, 0)  # any "now": a shape's structure does not depend on its dates
+UNOFFERED_SHARE = 0.5  # of a no-call request's examples, those asking for functions that were not offered
 
 
 def load_templates(path: Path, known_functions: set[str]) -> Book:
@@ -93,6 +99,9 @@ class TemplateTeacher:
     def reply(self, request: TeacherRequest) -> TeacherReply:
         rng = random.Random(f"{self.seed}:template:{request.seq}")
         now = datetime.fromisoformat(request.now)
+        if request.no_call:
+            examples = [self.compose_no_call(request, rng, now) for _ in range(request.num_examples)]
+            return TeacherReply(json.dumps({"examples": examples}, ensure_ascii=False))
         fixed = self.specs.get(request.shape) if request.shape else None
         matching = [fixed] if fixed else self._matching(request)
         examples = [self.compose(rng.choice(matching), rng, now) for _ in range(request.num_examples)]
@@ -111,6 +120,23 @@ class TemplateTeacher:
             return exact
         best = max(len(shape_functions(s) & targets) for s in usable)
         return [s for s in usable if len(shape_functions(s) & targets) == best]
+
+    def compose_no_call(self, request: TeacherRequest, rng: random.Random, now: datetime) -> dict[str, str]:
+        """One request none of the offered functions serves, with the empty plan: a grammar request whose
+        functions were all left out of the offer, or a question, chit-chat or an ask no function does."""
+        offered = set(request.tools)
+        unoffered = [s for s in self.specs.values() if not shape_functions(s) & offered]
+        if unoffered and rng.random() < UNOFFERED_SHARE:
+            # mostly one missing ask ("email Sid"), not four: the size is drawn first, weighted towards small ones
+            sizes = sorted({len(shape_functions(s)) for s in unoffered})
+            size = rng.choices(sizes, [1 / n for n in sizes])[0]
+            spec = rng.choice([s for s in unoffered if len(shape_functions(s)) == size])
+            return {**self.compose(spec, rng, now), "plan": EMPTY_PLAN}
+        lexicon = self.book.lexicon
+        people = [p.name for p in lexicon.people if not p.literal] or ["Sid"]
+        places = [p.name for p in lexicon.places] or ["the office"]
+        example = compose_no_call(rng, people=people, places=places)
+        return {"query": example["query"], "plan": example["plan"]}
 
     def compose(self, spec: ShapeSpec, rng: random.Random, now: datetime) -> dict[str, str]:
         """One request and its plan (LLMCompiler text) for a shape."""
