@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,62 @@ def ensure_dataset(path: str | Path, n: int, *, teacher: str = "template", seed:
     subprocess.run(command, check=True)
     print(f"built in {time.perf_counter() - started:.1f} s", flush=True)
     return path
+
+
+#: what every planner benchmark reports, side by side (gen eval plans' metrics)
+PLAN_METRICS = (
+    "success_rate",
+    "strict_success_rate",
+    "argument_success_rate",
+    "validity_rate",
+    "relevance_accuracy",
+    "tool_recall",
+    "prompt_tokens_mean",
+    "errors_by_code",
+)
+
+
+def plan_figures(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The reported metrics of one evaluation."""
+    return {k: metrics.get(k) for k in PLAN_METRICS}
+
+
+def points(after: dict[str, Any], before: dict[str, Any]) -> dict[str, float]:
+    """Each rate's change in points (after - before)."""
+    return {
+        k.removesuffix("_rate"): round(100 * (after[k] - before[k]), 1)
+        for k in PLAN_METRICS
+        if isinstance(after.get(k), float) and isinstance(before.get(k), float) and k != "prompt_tokens_mean"
+    }
+
+
+def reusable_metrics(path: Path, examples: int | None) -> dict[str, Any] | None:
+    """An earlier evaluation's metrics, when it scored the same number of test examples with today's metrics."""
+    if not path.is_file():
+        return None
+    metrics = json.loads(path.read_text())
+    if "argument_success_rate" not in metrics or (examples is not None and metrics.get("examples") != examples):
+        return None
+    return metrics
+
+
+def device() -> str:
+    import torch
+
+    return f"cuda ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else f"cpu ({os.cpu_count()} cores)"
+
+
+def machine() -> dict[str, Any]:
+    """What the run cost and what else ran: CPU seconds of this process and its children (user + system), and
+    the load average when it ended (on a shared machine the wall times say as much about the others)."""
+    import resource
+
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return {
+        "device": device(),
+        "cpu_seconds": round(sum(u.ru_utime + u.ru_stime for u in used), 1),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def smollm2() -> str:

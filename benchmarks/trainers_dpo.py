@@ -5,10 +5,13 @@ starting point and the frozen reference. Not run in CI.
 
     python benchmarks/trainers_dpo.py --sft /tmp/bench_sft/adapter [--pairs DIR] [--data /tmp/mac_ds] [--threads 2]
 
-Without ``--pairs``, pairs are built first with ``gen pairs DATA --rejected corruptions`` on the train split
-(typed corruptions of the chosen plans: no student generation pass, which is what fits a CPU box); pass
-``--rejected student`` or ``mixed`` to have SmolLM2 answer as the student. "SFT alone" is read from
-``SFT/../eval_after/metrics.json`` when the SFT benchmark left it there, else measured.
+Without ``--pairs``, pairs are built first with ``gen pairs DATA`` on the train and validation splits:
+``--rejected corruptions`` (typed one-edit corruptions of the chosen plans, no generation pass) or
+``--rejected student`` (the default): on-policy negatives, the SFT adapter's own plans sampled ``--samples`` times
+at ``--temperature`` on its own prompts, the wrong ones kept (invalid, not isomorphic, or wrong key arguments).
+"SFT alone" is read from ``SFT/../eval_after/metrics.json`` when the SFT benchmark left it there for the same test
+examples, else measured. Every evaluation reports success, strict success, argument success, validity and
+relevance.
 """
 
 from __future__ import annotations
@@ -21,30 +24,45 @@ import sys
 import time
 from pathlib import Path
 
-from trainers_common import ensure_dataset, print_figures, set_threads, smollm2
+from trainers_common import (
+    ensure_dataset,
+    machine,
+    plan_figures,
+    points,
+    print_figures,
+    reusable_metrics,
+    set_threads,
+    smollm2,
+)
 
 
-def build_pairs(data: Path, out: Path, rejected: str, max_examples: int | None, seed: int) -> Path:
+def build_pairs(data: Path, out: Path, args: argparse.Namespace, sft: Path) -> Path:
     if (out / "dataset_dict.json").is_file():
         return out
-    args = [
+    command_args = [
         "pairs",
         str(data),
         "--out",
         str(out),
         "--rejected",
-        rejected,
+        args.rejected,
         "--splits",
         "train,validation",
         "--seed",
-        str(seed),
+        str(args.seed),
     ]
-    if max_examples:
-        args += ["--max-examples", str(max_examples)]
+    if args.pair_examples:
+        command_args += ["--max-examples", str(args.pair_examples)]
+    if args.rejected != "corruptions":
+        command_args += ["--student", f"adapter:{sft}", "--samples", str(args.samples)]
+        command_args += ["--temperature", str(args.temperature), "--per-example", str(args.per_example)]
+        command_args += ["--max-new-tokens", str(args.max_new_tokens), "--batch-size", str(args.eval_batch_size)]
     gen = shutil.which("gen")
     command = [gen] if gen else [sys.executable, "-m", "planforge"]
-    print("building pairs: gen", " ".join(args), flush=True)
-    subprocess.run([*command, *args], check=True)
+    print("building pairs: gen", " ".join(command_args), flush=True)
+    started = time.perf_counter()
+    subprocess.run([*command, *command_args], check=True)
+    print(f"pairs built in {time.perf_counter() - started:.1f} s", flush=True)
     return out
 
 
@@ -54,7 +72,10 @@ def main() -> None:
     parser.add_argument("--data", default="/tmp/mac_ds", help="plans dataset (built when missing)")
     parser.add_argument("-n", type=int, default=3000)
     parser.add_argument("--pairs", default=None, help="pairs dataset from `gen pairs` (built when missing)")
-    parser.add_argument("--rejected", default="corruptions", help="gen pairs --rejected: corruptions|student|mixed")
+    parser.add_argument("--rejected", default="student", help="gen pairs --rejected: student|corruptions|mixed")
+    parser.add_argument("--samples", type=int, default=4, help="student plans sampled per example")
+    parser.add_argument("--temperature", type=float, default=1.0, help="student sampling temperature")
+    parser.add_argument("--per-example", type=int, default=1, help="rejected plans kept per example")
     parser.add_argument("--pair-examples", type=int, default=1000, help="gen pairs --max-examples (per split)")
     parser.add_argument("--model", default=None, help="base model (default: SmolLM2-135M-Instruct GGUF)")
     parser.add_argument("--toolrag", default=None, help="ToolRAG classifier for the prompts (default: the SFT run's)")
@@ -62,6 +83,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--max-steps", type=int, default=-1)
     parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps (less memory)")
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--beta", type=float, default=0.1)
     parser.add_argument("--max-examples", type=int, default=None, help="cap on the training pairs")
@@ -81,17 +103,14 @@ def main() -> None:
     model = args.model or smollm2()
     out = Path(args.out)
     sft = Path(args.sft)
-    pairs = (
-        Path(args.pairs)
-        if args.pairs
-        else build_pairs(data, out / "pairs", args.rejected, args.pair_examples, args.seed)
-    )
     timings = {}
+    started = time.perf_counter()
+    pairs = Path(args.pairs) if args.pairs else build_pairs(data, out / "pairs", args, sft)
+    if not args.pairs:
+        timings["pairs_seconds"] = time.perf_counter() - started
 
-    sft_metrics_file = sft.parent / "eval_after" / "metrics.json"
-    if sft_metrics_file.is_file() and args.test_examples is None:
-        sft_alone = json.loads(sft_metrics_file.read_text())
-    else:
+    sft_alone = reusable_metrics(sft.parent / "eval_after" / "metrics.json", args.test_examples)
+    if sft_alone is None:
         started = time.perf_counter()
         sft_alone = eval_plans(
             EvalPlansConfig(
@@ -118,6 +137,7 @@ def main() -> None:
             epochs=args.epochs,
             max_steps=args.max_steps,
             batch_size=args.batch_size,
+            grad_accum=args.grad_accum,
             lr=args.lr,
             beta=args.beta,
             seed=args.seed,
@@ -144,10 +164,14 @@ def main() -> None:
 
     import torch
 
-    keys = ("success_rate", "strict_success_rate", "validity_rate", "tool_recall", "errors_by_code")
+    report = json.loads((pairs / "pairs.json").read_text()) if (pairs / "pairs.json").is_file() else {}
     figures = {
         "model": model,
         "pairs": str(pairs),
+        "rejected": report.get("rejected", args.rejected),
+        "pairs_by_kind": report.get("by_kind"),
+        "student_samples": report.get("student_samples"),
+        "student_right": report.get("student_right"),
         "prompts": "toolrag selection" if train.get("toolrag_mean_shown") else "offered functions",
         "train_pairs": train["train_pairs"],
         "train_steps": train["train_steps"],
@@ -156,12 +180,13 @@ def main() -> None:
         "seconds_per_step": timings["train_seconds"] / max(train["train_steps"], 1),
         "eval_rewards_accuracies": train.get("eval_rewards_accuracies"),
         "test_examples": after["examples"],
-        "sft_alone": {k: sft_alone[k] for k in keys},
-        "sft_then_dpo": {k: after[k] for k in keys},
+        "sft_alone": plan_figures(sft_alone),
+        "sft_then_dpo": plan_figures(after),
+        "change_points": points(after, sft_alone),
         "success_change_points": 100 * (after["success_rate"] - sft_alone["success_rate"]),
         **{k: round(v, 1) for k, v in timings.items()},
         "torch_threads": torch.get_num_threads(),
-        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        **machine(),
     }
     (out / "figures.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
     print_figures("DPO benchmark (mac_assistant test split)", figures)
