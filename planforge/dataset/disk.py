@@ -62,9 +62,15 @@ def load_saved_dataset(path: str | Path, what: str = "dataset") -> datasets.Data
 
 def load_dataset_of_kind(path: str | Path, *, kind: str, columns: Sequence[str] = ()) -> datasets.DatasetDict:
     """A saved dataset that is of ``kind`` (or of no known kind) and has ``columns`` in every split; a one-line
-    :class:`DatasetError` otherwise."""
+    :class:`DatasetError` otherwise. A ``.jsonl`` file of hand-written plans (:mod:`planforge.dataset.jsonl`) is
+    read as a plans dataset with one split, ``test``."""
     path = Path(path)
-    loaded = load_saved_dataset(path)
+    if kind == "plans" and path.suffix in (".jsonl", ".ndjson") and path.is_file():
+        from planforge.dataset.jsonl import load_jsonl_dataset
+
+        loaded = load_jsonl_dataset(path)
+    else:
+        loaded = load_saved_dataset(path)
     if not loaded:
         raise DatasetError(f"{path}: the dataset has no splits")
     split_columns = {name: set(split.column_names) for name, split in loaded.items()}

@@ -54,6 +54,7 @@ PLAN_FEATURES = datasets.Features(
             "recipe": datasets.Value("string"),
             "request_id": datasets.Value("string"),
             "distractors": datasets.List(datasets.Value("string")),
+            "structure": datasets.Value("string"),  # planforge.structures key: statistics group rows by it
         },
     }
 )

@@ -4,7 +4,8 @@ A plans row (:data:`~planforge.dataset.features.PLAN_FEATURES`) has ``id``, ``qu
 functions, OpenAI entries), ``prompt`` and ``completion`` (the conversation as TRL reads it, rendered by
 :mod:`planforge.prompting`), ``plan`` (JSON list of calls with named arguments), ``plan_text`` (LLMCompiler text
 ending in ``join()``, the completion's text), ``target_tools`` (the functions the plan uses: the tool-retrieval
-labels) and ``meta`` (the example's fixed "now", teacher, model, recipe, request id, distractors). Rows written by
+labels) and ``meta`` (the example's fixed "now", teacher, model, recipe, request id, distractors, the plan's
+structure key). Rows written by
 planforge 0.1 (a ``messages`` column, ``tools`` as a JSON string) are read too. Everything here is pure."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from planforge.prompting import (
     role_and_content,
     tools_column,
 )
+from planforge.structures import structure_key
 from planforge.tools import ToolSet, tools_from_json
 
 
@@ -76,6 +78,7 @@ class Example:
                 "recipe": self.recipe,
                 "request_id": self.request_id,
                 "distractors": [name for name in self.tools if name not in targets],
+                "structure": structure_key(self.plan),
             },
         }
 

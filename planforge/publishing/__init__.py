@@ -1,7 +1,7 @@
 """Publishing a dataset to the Hugging Face Hub (``gen publish``) and reporting on it (``gen report``).
 
 * :mod:`~planforge.publishing.source`: read a ``gen run`` / ``gen pairs`` / ``gen review pull`` folder;
-* :mod:`~planforge.publishing.stats`: the numbers (pure);
+* :mod:`~planforge.dataset.stats`: the numbers (pure);
 * :mod:`~planforge.publishing.card`: the dataset card and its offline validation (pure);
 * :mod:`~planforge.secrets`: secret scrubbing (pure, shared with the generator);
 * :mod:`~planforge.publishing.hub`: the upload bundle, the dry run and the upload with retries;

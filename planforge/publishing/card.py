@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from planforge.console import first_line
 from planforge.dataset.features import PAIRS, PLANS, REVIEWED_PAIRS
 from planforge.dataset.provenance import RunRecord
-from planforge.publishing.stats import DatasetStats, distribution_summary, size_category
+from planforge.dataset.stats import DatasetStats, distribution_summary, size_category
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets

@@ -2,7 +2,7 @@
 
 Charts are drawn with matplotlib's object API on the Agg canvas (no pyplot, no global backend change)
 and embedded as base64 PNG data URIs; the page has inline CSS and no scripts. Chart *data* comes from
-:mod:`planforge.publishing.stats`; this module only draws and lays out.
+:mod:`planforge.dataset.stats`; this module only draws and lays out.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from typing import Any
 from planforge.dataset.features import PLANS
 from planforge.dataset.provenance import RunRecord
 from planforge.dataset.rows import ToolCache, iter_rows, message_plan
-from planforge.plan import Plan
-from planforge.publishing.source import Source
-from planforge.publishing.stats import (
+from planforge.dataset.stats import (
     DatasetStats,
     compute_stats,
     cooccurrence_matrix,
@@ -31,6 +29,8 @@ from planforge.publishing.stats import (
     plan_levels,
     row_plan_or_none,
 )
+from planforge.plan import Plan
+from planforge.publishing.source import Source
 from planforge.secrets import Scrubber
 from planforge.validators import plan_graph
 

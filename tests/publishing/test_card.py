@@ -10,6 +10,7 @@ from huggingface_hub import DatasetCard
 
 from planforge.dataset.features import PLAN_FEATURES, PLANS, REVIEWED_PAIRS
 from planforge.dataset.provenance import RunRecord
+from planforge.dataset.stats import compute_stats
 from planforge.publishing.card import (
     CardInputs,
     CardOptions,
@@ -19,7 +20,6 @@ from planforge.publishing.card import (
     reproduce_commands,
     validate_card,
 )
-from planforge.publishing.stats import compute_stats
 from tests.publishing import fixtures
 
 OPTS = CardOptions(repo_id="acme/mac-plans", source_dir="out/mac")
