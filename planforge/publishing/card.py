@@ -296,11 +296,20 @@ def reproduce_commands(inputs: CardInputs, opts: CardOptions) -> tuple[list[str]
     return [publish], True
 
 
+def written_by(run: RunRecord) -> str:
+    """Who wrote the examples, in words: the offline template teacher is no language model."""
+    if run.teacher == "template":
+        return "written by planforge's offline template teacher (a request grammar, no language model)"
+    if run.teacher == "hand-written":
+        return "written by hand"
+    teacher = " / ".join(x for x in (run.teacher, run.model) if x)
+    return f"written by a teacher LLM ({teacher})" if teacher else "written by a teacher LLM"
+
+
 def _summary_sentence(inputs: CardInputs, opts: CardOptions) -> str:
     stats = inputs.stats
     n_funcs = len(stats.function_plans)
-    teacher = " / ".join(x for x in (inputs.run.teacher, inputs.run.model) if x)
-    by = f", written by a teacher LLM ({teacher})" if teacher else ", written by a teacher LLM"
+    by = f", {written_by(inputs.run)}"
     if inputs.kind == PLANS:
         return (
             f"{stats.total:,} synthetic function-calling examples{by} and kept only when every validator passed. "
@@ -645,8 +654,13 @@ def _uses_and_limits(inputs: CardInputs, opts: CardOptions) -> list[str]:
         "",
         "## Limitations",
         "",
-        "- Synthetic: requests and plans were written by a teacher LLM and inherit its style, blind spots and "
-        "biases; requests are cleaner and more explicit than what people type.",
+        (
+            "- Synthetic: requests come from a grammar of request forms; however varied, they are not what a "
+            "population of real users types, and a model should be evaluated on requests written by people."
+            if inputs.run.teacher == "template"
+            else "- Synthetic: requests and plans were written by a teacher LLM and inherit its style, blind spots "
+            "and biases; requests are cleaner and more explicit than what people type."
+        ),
         "- Validators check that a plan is feasible and well typed, not that it is the best or the intended "
         "plan, nor that argument values (names, dates, addresses) are right.",
         "- Only the functions of the recipe appear; a model trained on this data will not generalise to other "
@@ -658,9 +672,76 @@ def _uses_and_limits(inputs: CardInputs, opts: CardOptions) -> list[str]:
     return uses
 
 
-def _citations(inputs: CardInputs) -> list[str]:
+def _loading(inputs: CardInputs, opts: CardOptions) -> list[str]:
+    """Load it, and train on it with TRL as it is (prompt/completion rows: the loss is on the plan only)."""
+    load = ["from datasets import load_dataset", "", f'ds = load_dataset("{opts.repo_id}")']
+    if inputs.kind == PLANS:
+        train = [
+            "from trl import SFTConfig, SFTTrainer",
+            "",
+            "# prompt/completion rows with `tools`: TRL trains on the plan (the completion) only, and a tool-aware",
+            "# chat template describes the functions once, from `tools`",
+            'trainer = SFTTrainer(model="Qwen/Qwen2.5-0.5B-Instruct", train_dataset=ds["train"],',
+            '                     args=SFTConfig(output_dir="planner-sft"))',
+            "trainer.train()",
+        ]
+    else:
+        train = [
+            "from trl import DPOConfig, DPOTrainer",
+            "",
+            "# prompt / chosen / rejected rows with `tools`, as DPOTrainer reads them",
+            'trainer = DPOTrainer(model="Qwen/Qwen2.5-0.5B-Instruct", train_dataset=ds["train"],',
+            '                     args=DPOConfig(output_dir="planner-dpo"))',
+            "trainer.train()",
+        ]
+    notes = [
+        "With a chat template that does not render `tools` (plain ChatML), list the functions in the system turn",
+        "first: `planforge.prompting.for_template(prompt, tools, tokenizer)`; `gen train sft|dpo` does it for you.",
+    ]
+    return [_fence("\n".join([*load, "", *train]), "python"), "", *notes, ""]
+
+
+def _personal_information(inputs: CardInputs) -> list[str]:
+    synthetic = inputs.run.teacher in ("template", None) or inputs.kind != PLANS
+    return [
+        "## Personal information",
+        "",
+        "Names, email addresses, phone numbers, street addresses, files and events in this dataset are synthetic"
+        + (
+            ": the offline template teacher draws them from fixed, made-up word lists (example domains such as "
+            "`example.com`, 555 phone numbers)."
+            if synthetic
+            else ", asked of the teacher model; they are not checked against real people."
+        ),
+        "They do not describe real people; any resemblance to a real person's contact details is accidental. "
+        "API keys, tokens and credentials are scrubbed from every file published.",
+        "",
+    ]
+
+
+def dataset_bibtex(opts: CardOptions, year: int) -> str:
+    """A BibTeX entry for the dataset itself (the Hub repository)."""
+    owner, _, name = opts.repo_id.partition("/")
+    key = re.sub(r"[^a-z0-9]", "", (owner + name).lower())[:40] or "planforgedataset"
+    title = opts.pretty_name or name.replace("-", " ").replace("_", " ")
+    return (
+        f"@misc{{{key}{year},\n"
+        f"  title        = {{{title}}},\n"
+        f"  author       = {{{owner}}},\n"
+        f"  year         = {{{year}}},\n"
+        f"  howpublished = {{\\url{{https://huggingface.co/datasets/{opts.repo_id}}}}},\n"
+        f"  note         = {{Synthetic function-calling plans made with planforge}}\n"
+        "}"
+    )
+
+
+def _citations(inputs: CardInputs, opts: CardOptions) -> list[str]:
+    import datetime
+
     keys = ["llmcompiler", "tinyagent", "gorilla"] + (["dpo"] if inputs.kind != PLANS else [])
-    out = ["## Citation", "", "This dataset builds on:", ""]
+    year = datetime.date.today().year
+    out = ["## Citation", "", "This dataset:", "", _fence(dataset_bibtex(opts, year), "bibtex"), ""]
+    out += ["It builds on:", ""]
     for key in keys:
         out += [_fence(CITATIONS[key], "bibtex"), ""]
     return out
@@ -673,19 +754,13 @@ def card_body(inputs: CardInputs, opts: CardOptions) -> str:
     description = inputs.recipe_meta.get("description")
     if isinstance(description, str) and description.strip():
         out += [f"Recipe: {' '.join(description.split())}", ""]
-    out += [
-        "```python",
-        "from datasets import load_dataset",
-        "",
-        f'ds = load_dataset("{opts.repo_id}")',
-        "```",
-        "",
-    ]
+    out += _loading(inputs, opts)
     out += _structure(inputs)
     out += _how_it_was_made(inputs)
     out += _functions(inputs)
     out += _examples(inputs)
     out += _uses_and_limits(inputs, opts)
+    out += _personal_information(inputs)
     lines, reconstructed = reproduce_commands(inputs, opts)
     out += ["## Reproduce", ""]
     if reconstructed:
@@ -699,7 +774,7 @@ def card_body(inputs: CardInputs, opts: CardOptions) -> str:
             + ".",
             "",
         ]
-    out += _citations(inputs)
+    out += _citations(inputs, opts)
     out += ["Made with planforge."]
     return "\n".join(out) + "\n"
 

@@ -180,3 +180,16 @@ def test_pairs_card() -> None:
     assert "| `rejected_equivalent` | whether the rejected plan is equivalent" in text
     assert "@inproceedings{rafailov2023dpo" in text
     assert "No `run.json`" not in text  # pairs have no run.json of their own
+
+
+def test_card_names_the_template_teacher_and_shows_how_to_train_and_cite() -> None:
+    run = fixtures.run_json(fixtures.sft_dataset(30))
+    run.update(teacher="template", model="template")
+    body = sft_card(run)
+    assert "written by planforge's offline template teacher (a request grammar, no language model)" in body
+    assert "teacher LLM (template" not in body
+    assert "SFTTrainer(" in body and 'load_dataset("acme/mac-plans")' in body and "for_template" in body
+    assert "## Personal information" in body and "synthetic" in body.split("## Personal information")[1][:400]
+    assert "@misc{acmemacplans" in body and "https://huggingface.co/datasets/acme/mac-plans" in body
+    llm = sft_card()  # the fixture's run: an LLM teacher
+    assert "written by a teacher LLM (openai" in llm and "DPOTrainer(" not in llm
