@@ -30,6 +30,7 @@ from planforge.validators import judge
 
 MAX_CONSECUTIVE_FAILURES = 20
 
+
 @dataclass
 class RunConfig:
     recipe: Recipe

@@ -1,4 +1,3 @@
-
 """The openai teacher through real HTTP against an OpenAI-compatible server started by the test:
 slow replies, 429 + Retry-After, 500, malformed bodies and content, hallucinated functions, cycles."""
 

@@ -52,7 +52,9 @@ def test_offline_run_writes_a_valid_dataset_and_run_json(tmp_path):
             )
             assert row["target_tools"] == list(dict.fromkeys(plan.function_names()))
             assert set(row["target_tools"]) <= set(tools) and row["meta"]["distractors"]
-            assert [m["role"] for m in row["prompt"]] == ["system", "user"] and row["prompt"][1]["content"] == row["query"]
+            assert [m["role"] for m in row["prompt"]] == ["system", "user"] and row["prompt"][1]["content"] == row[
+                "query"
+            ]
             assert row["completion"] == [{"role": "assistant", "content": row["plan_text"]}]  # the plan, once
             assert [t["function"]["name"] for t in row["tools"]] == list(tools)  # OpenAI entries
     assert len(ids) == 300

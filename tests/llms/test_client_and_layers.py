@@ -68,7 +68,9 @@ def test_an_accepted_response_format_is_kept(tmp_path):
         client = connect(options(server, tmp_path, use_cache=False), "m", json_schema=SCHEMA)
         chat(client)
         sent = server.requests[0]
-    assert sent["response_format"]["type"] == "json_schema" and sent["response_format"]["json_schema"]["schema"] == SCHEMA
+    assert (
+        sent["response_format"]["type"] == "json_schema" and sent["response_format"]["json_schema"]["schema"] == SCHEMA
+    )
     assert client.stats.structured_output == "json_schema" and client.stats.notes == []
 
 

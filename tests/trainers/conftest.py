@@ -136,9 +136,7 @@ def pair_rows(examples: list[Example]) -> list[dict]:
                 "meta": {"now": e.now},
                 "prompt": prompt_messages(e.query, now=e.now),
                 "chosen": completion_messages(e.plan, e.tools),
-                "rejected": [
-                    {"role": "assistant", "content": bad_text + f"\n{len(bad.steps) + 1}. join()"}
-                ],
+                "rejected": [{"role": "assistant", "content": bad_text + f"\n{len(bad.steps) + 1}. join()"}],
                 "tools": tools_column(e.tools),
                 "rejected_errors": ["missing_argument"],
             }
