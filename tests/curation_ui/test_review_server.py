@@ -216,7 +216,7 @@ def test_annotate_status_and_pull(review, gen, argilla_server, tmp_path):
     # Cohen's kappa by hand over the 24 records both answered: ann chosen 21 / neither 1 / rejected 2, bob
     # chosen 20 / both 1 / neither 1 / rejected 2; p_o = 23/24, p_e = (21*20 + 1 + 4)/576 -> 127/151.
     assert report["agreement"]["method"] == "cohen" and report["agreement"]["items"] == 24
-    assert report["agreement"]["kappa"] == pytest.approx(127 / 151, abs=1e-4)
+    assert report["agreement"]["value"] == pytest.approx(127 / 151, abs=1e-4)
     assert report["annotators"] == {ann: 25, bob: 24}
     assert sum(report["error_kinds"].values()) == 41  # 20 x 2 agreeing + "other"
     markdown = (out / "review_report.md").read_text()

@@ -174,7 +174,7 @@ def test_pairs_card() -> None:
     assert "| missing_step | 6 |" in text  # what reviewers said
     assert "Reviewers wrote the chosen plan of 3 pairs and swapped chosen and rejected in 3" in text
     assert "**Pairs:** built from 12 validated examples; 12 pairs made; skipped: no_rejection 2." in text
-    assert "**Review:** 12 of 14 pairs reviewed; 3 reviewers; inter-annotator agreement fleiss 0.612" in text
+    assert "**Review:** 12 of 14 pairs reviewed; 3 reviewers; inter-annotator agreement (krippendorff alpha) 0.612" in text
     assert "ana" not in text.split("## Examples")[0]  # reviewer names stay out of the description
     assert "*rejected (wrong_function, from corruption)*" in text
     assert "| `rejected_equivalent` | whether the rejected plan is equivalent" in text
