@@ -63,6 +63,7 @@ def _register() -> None:
     """The commands of each package; each imports its heavy dependencies inside the command."""
     from planforge.curation_ui.cli import review_app
     from planforge.generator.cli import run_app
+    from planforge.interchange.cli import export, import_
     from planforge.pairs.cli import pairs
     from planforge.publishing.cli import register as register_publishing
     from planforge.recipes.cli import recipes_app
@@ -74,6 +75,8 @@ def _register() -> None:
     app.add_typer(eval_app, name="eval")
     app.command("pairs")(pairs)
     app.add_typer(review_app, name="review")
+    app.command("export")(export)
+    app.command("import")(import_)
     register_publishing(app)
 
 

@@ -141,6 +141,15 @@ class ReplyFormatError(PlanforgeError, ValueError):
     """A teacher reply that is not the JSON it was asked for (a counted rejection, never a crash)."""
 
 
+class RecordFormatError(PlanforgeError, ValueError):
+    """A record in another project's format that cannot be read as an example (``gen import`` counts it under
+    ``code`` and goes on)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
 class CorruptionError(PlanforgeError, AssertionError):
     """A corruption that should be wrong by construction passed validation and equivalence (a bug)."""
 

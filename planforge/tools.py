@@ -1,12 +1,15 @@
 """Function (tool) definitions: load the dialects users have and normalize them to JSON Schema 2020-12.
 
-Three dialects are accepted, alone or mixed in one list:
+Four dialects are accepted, alone or mixed in one list:
 
 * OpenAI ``tools`` entries: ``{"type": "function", "function": {name, description, parameters}}``
 * bare functions: ``{name, description, parameters}``
 * Berkeley Function Calling Leaderboard docs, whose schemas use ``dict``, ``float``, ``tuple``
   and ``any`` besides the JSON Schema types, ``optional``/``default`` keys, and an ``enum`` on an
-  ``array`` parameter that constrains its items.
+  ``array`` parameter that constrains its items;
+* xLAM / APIGen functions, whose ``parameters`` map each name straight to ``{"type", "description",
+  "default"}`` with Python-typing names (``str``, ``List[str]``, ``Dict``, ``Optional[int]``, ``"str, optional"``):
+  a parameter is optional when its type says so or it has a ``default`` (:func:`xlam_parameters`).
 
 A function may carry a ``returns`` schema beside ``parameters``: it types what ``$K`` yields.
 Parameter order is the order of ``properties``; it maps positional arguments to names.
@@ -215,6 +218,8 @@ def tool_from_dict(raw: Any) -> ToolSpec:
     if not isinstance(description, str):
         raise ToolSpecError(f"function {name!r}: description must be a string")
     params_raw = raw.get("parameters", {"type": "object", "properties": {}})
+    if is_xlam_parameters(params_raw):
+        params_raw = xlam_parameters(params_raw, f"function {name!r}: parameters")
     parameters = normalize_schema(params_raw, f"function {name!r}: parameters")
     if parameters.get("type", "object") != "object":
         raise ToolSpecError(f"function {name!r}: parameters must be an object schema")
@@ -253,3 +258,129 @@ def load_tools(path: str | Path) -> ToolSet:
         return tools_from_json(data)
     except ToolSpecError as exc:
         raise ToolSpecError(f"{path}: {exc}") from exc
+
+
+# --------------------------------------------------------------------------------------------------
+# The xLAM / APIGen dialect
+
+_XLAM_SCALARS: dict[str, dict[str, Any]] = {
+    "str": {"type": "string"},
+    "string": {"type": "string"},
+    "int": {"type": "integer"},
+    "integer": {"type": "integer"},
+    "float": {"type": "number"},
+    "number": {"type": "number"},
+    "bool": {"type": "boolean"},
+    "boolean": {"type": "boolean"},
+    "none": {"type": "null"},
+    "nonetype": {"type": "null"},
+    "any": {},
+    "object": {},
+}
+_XLAM_CONTAINERS = {
+    "list": "array",
+    "array": "array",
+    "tuple": "array",
+    "set": "array",
+    "sequence": "array",
+    "dict": "object",
+    "mapping": "object",
+}
+_XLAM_MAX_TYPE_CHARS = 500
+
+
+def is_xlam_parameters(params: Any) -> bool:
+    """``{"name": {"type": "str", ...}, ...}``: parameters without the JSON Schema object around them (a
+    parameter may itself be called ``type``: then its value is an object, where a schema's is a string)."""
+    if not isinstance(params, Mapping) or not params or "properties" in params:
+        return False
+    if "type" in params and not isinstance(params["type"], Mapping):
+        return False
+    return all(isinstance(v, Mapping) and isinstance(v.get("type"), str) for v in params.values())
+
+
+def xlam_parameters(params: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """xLAM parameters -> a JSON Schema object: types parsed from their Python-typing names, ``description`` and
+    ``default`` kept, required unless the type says optional or a default is given."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for name, spec in params.items():
+        type_text = spec["type"].strip()
+        optional = False
+        if type_text.lower().endswith(", optional"):
+            type_text, optional = type_text[: -len(", optional")].strip(), True
+        schema, optional_type = _xlam_type(type_text, f"{where}.{name}")
+        prop = dict(schema)
+        for key in ("description", "default", "enum"):
+            if key in spec:
+                prop[key] = spec[key]
+        properties[name] = prop
+        if not (optional or optional_type or "default" in spec):
+            required.append(name)
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def _xlam_type(text: str, where: str) -> tuple[dict[str, Any], bool]:
+    """One Python-typing name -> (JSON Schema, whether it is ``Optional``)."""
+    if len(text) > _XLAM_MAX_TYPE_CHARS:
+        raise ToolSpecError(f"{where}: type is {len(text)} characters long")
+    head, args = _split_generic(text, where)
+    key = head.lower()
+    if key == "optional":
+        if len(args) != 1:
+            raise ToolSpecError(f"{where}: Optional takes one type, got {text!r}")
+        return _xlam_type(args[0], where)[0], True
+    if key == "union":
+        options = [_xlam_type(a, where)[0] for a in args]
+        nullable = {"type": "null"} in options
+        options = [o for o in options if o != {"type": "null"}]
+        if not options or {} in options:
+            return {}, nullable
+        return (options[0] if len(options) == 1 else {"anyOf": options}), nullable
+    if key in ("literal",):
+        return {"enum": [_literal_value(a) for a in args]}, False
+    if key in _XLAM_CONTAINERS:
+        kind = _XLAM_CONTAINERS[key]
+        if kind == "array" and args and key != "tuple":
+            return {"type": "array", "items": _xlam_type(args[0], where)[0]}, False
+        if kind == "object" and len(args) == 2:
+            values = _xlam_type(args[1], where)[0]
+            return ({"type": "object", "additionalProperties": values} if values else {"type": "object"}), False
+        return {"type": kind}, False
+    if key in _XLAM_SCALARS and not args:
+        return dict(_XLAM_SCALARS[key]), False
+    raise ToolSpecError(f"{where}: unknown type {text!r}")
+
+
+def _split_generic(text: str, where: str) -> tuple[str, list[str]]:
+    """``"List[Dict[str, int]]"`` -> ``("List", ["Dict[str, int]"])``; a plain name has no arguments."""
+    text = text.strip()
+    if "[" not in text:
+        if not text or not text.replace("_", "").isalnum():
+            raise ToolSpecError(f"{where}: unknown type {text!r}")
+        return text, []
+    head, _, rest = text.partition("[")
+    if not rest.endswith("]"):
+        raise ToolSpecError(f"{where}: unbalanced brackets in type {text!r}")
+    inner, args, depth, start = rest[:-1], [], 0, 0
+    for i, char in enumerate(inner):
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth < 0:
+                raise ToolSpecError(f"{where}: unbalanced brackets in type {text!r}")
+        elif char == "," and depth == 0:
+            args.append(inner[start:i].strip())
+            start = i + 1
+    if depth:
+        raise ToolSpecError(f"{where}: unbalanced brackets in type {text!r}")
+    args.append(inner[start:].strip())
+    return head.strip(), [a for a in args if a]
+
+
+def _literal_value(text: str) -> Any:
+    try:
+        return json.loads(text.replace("'", '"'))
+    except ValueError:
+        return text

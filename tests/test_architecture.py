@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "planforge"
 
 CORE = {"errors", "tools", "plan", "validators", "structures"}
 STAGES = {"generator", "pairs", "curation_ui", "trainers", "publishing"}
-SHARED = {"dataset", "llms", "recipes", "console", "commands", "prompting", "secrets", "plan_files"}
+SHARED = {"dataset", "llms", "recipes", "console", "commands", "prompting", "secrets", "plan_files", "interchange"}
 
 #: unit -> units it must never import
 FORBIDDEN = {

@@ -88,3 +88,60 @@ def test_mac_assistant_tools_are_sixteen_typed_functions(mac_tools):
         Draft202012Validator.check_schema(spec.parameters)
         assert spec.returns == {"type": "string"}
     json.dumps(mac_tools.to_openai())
+
+
+XLAM = {
+    "name": "live_giveaways_by_type",
+    "description": "Retrieve live giveaways from the GamerPower API based on the specified type.",
+    "parameters": {
+        "type": {"description": "The type of giveaways to retrieve.", "type": "str", "default": "game"},
+        "platforms": {"description": "Platforms.", "type": "List[str]"},
+        "limit": {"description": "How many.", "type": "int, optional"},
+        "score": {"description": "Minimum score.", "type": "Optional[float]"},
+        "filters": {"description": "Extra filters.", "type": "Dict[str, Union[str, int]]"},
+        "mode": {"description": "Mode.", "type": "Literal['a', 'b']"},
+    },
+}
+
+
+def test_xlam_dialect_reads_python_typing_names():
+    spec = tool_from_dict(XLAM)
+    props = spec.parameters["properties"]
+    assert props["type"] == {"type": "string", "description": "The type of giveaways to retrieve.", "default": "game"}
+    assert props["platforms"]["type"] == "array" and props["platforms"]["items"] == {"type": "string"}
+    assert props["limit"]["type"] == "integer" and props["score"]["type"] == "number"
+    assert props["filters"] == {
+        "type": "object",
+        "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        "description": "Extra filters.",
+    }
+    assert props["mode"]["enum"] == ["a", "b"]
+    # a default, ", optional" or Optional[...] makes a parameter optional
+    assert spec.parameters["required"] == ["platforms", "filters", "mode"]
+    assert spec.param_names[0] == "type"  # a parameter may be called "type"
+    Draft202012Validator.check_schema(spec.parameters)
+
+
+@pytest.mark.parametrize(
+    ("type_name", "words"),
+    [("Banana", "unknown type 'Banana'"), ("List[str", "unbalanced brackets"), ("List]str[", "unbalanced"),
+     ("x" * 600, "characters long"), ("Optional[str, int]", "Optional takes one type")],
+)
+def test_xlam_dialect_errors_name_the_parameter(type_name, words):
+    raw = {"name": "f", "parameters": {"p": {"type": type_name}}}
+    with pytest.raises(ToolSpecError) as caught:
+        tool_from_dict(raw)
+    assert "function 'f': parameters.p" in str(caught.value) and words in str(caught.value)
+
+
+def test_gen_validate_reads_xlam_tools(gen, tmp_path):
+    tools = tmp_path / "xlam.json"
+    tools.write_text(json.dumps([XLAM]))
+    plans = tmp_path / "plans.jsonl"
+    good = '1. live_giveaways_by_type("game", ["pc"], 3, 4.5, {"region": "eu"}, "a")\n2. join()'
+    bad = '1. live_giveaways_by_type("game", "pc", 3, 4.5, {}, "a")\n2. join()'
+    plans.write_text(json.dumps({"id": "good", "plan": good}) + "\n" + json.dumps({"id": "bad", "plan": bad}) + "\n")
+    result = gen("validate", plans, "--tools", tools)
+    verdicts = {v["id"]: v for v in map(json.loads, result.stdout.splitlines())}
+    assert verdicts["good"]["valid"] and not verdicts["bad"]["valid"]
+    assert verdicts["bad"]["errors"][0]["code"] == "type_mismatch"

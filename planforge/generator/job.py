@@ -16,12 +16,13 @@ from pathlib import Path
 from planforge import __version__
 from planforge.dataset.disk import LOCK_NAME, OutputLock, finish_swap
 from planforge.dataset.provenance import RunRecord
+from planforge.dataset.splits import parse_splits
 from planforge.errors import ConfigError, OutputError
 from planforge.generator.pricing import cost_usd, parse_price, price_for
 from planforge.generator.run import RunConfig, RunResult, RunStats, generate
 from planforge.generator.sampler import FunctionSampler
 from planforge.generator.teachers.base import Teacher
-from planforge.generator.writer import parse_splits, write_dataset
+from planforge.generator.writer import write_dataset
 from planforge.llms.endpoint import EndpointOptions
 from planforge.recipes.loader import Recipe, load_recipe
 from planforge.secrets import scrub_text

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from planforge.console import first_line
@@ -302,6 +303,10 @@ def written_by(run: RunRecord) -> str:
         return "written by planforge's offline template teacher (a request grammar, no language model)"
     if run.teacher == "hand-written":
         return "written by hand"
+    if run.teacher and run.teacher.startswith("import:"):
+        source = (run.extra.get("imported_from") or {}) if isinstance(run.extra, dict) else {}
+        name = PurePath(str(source.get("path") or "")).name
+        return f"imported from {run.teacher.split(':', 1)[1]} data{f' ({name})' if name else ''}"
     teacher = " / ".join(x for x in (run.teacher, run.model) if x)
     return f"written by a teacher LLM ({teacher})" if teacher else "written by a teacher LLM"
 
@@ -312,7 +317,8 @@ def _summary_sentence(inputs: CardInputs, opts: CardOptions) -> str:
     by = f", {written_by(inputs.run)}"
     if inputs.kind == PLANS:
         return (
-            f"{stats.total:,} synthetic function-calling examples{by} and kept only when every validator passed. "
+            f"{stats.total:,} {'' if (inputs.run.teacher or '').startswith('import:') else 'synthetic '}"
+            f"function-calling examples{by} and kept only when every validator passed. "
             f"Each row pairs a user request with a plan in the LLMCompiler style: numbered calls to {n_funcs} "
             "functions where `$K` stands for the output of step K, so every plan is a dependency DAG whose "
             "independent steps can run in parallel."

@@ -193,3 +193,10 @@ def test_card_names_the_template_teacher_and_shows_how_to_train_and_cite() -> No
     assert "@misc{acmemacplans" in body and "https://huggingface.co/datasets/acme/mac-plans" in body
     llm = sft_card()  # the fixture's run: an LLM teacher
     assert "written by a teacher LLM (openai" in llm and "DPOTrainer(" not in llm
+
+
+def test_an_imported_dataset_says_where_it_came_from() -> None:
+    from planforge.publishing.card import written_by
+
+    run = RunRecord.from_dict({"teacher": "import:bfcl", "imported_from": {"path": "/d/BFCL_v4_parallel.json"}})
+    assert written_by(run) == "imported from bfcl data (BFCL_v4_parallel.json)"
