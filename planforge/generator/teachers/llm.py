@@ -12,29 +12,7 @@ from planforge.generator.teachers.base import TeacherReply, TeacherRequest
 from planforge.llms.base import ChatClient, ClientStats
 from planforge.prompting import PLANNER_INSTRUCTIONS, render_function
 from planforge.recipes.loader import Recipe
-
-DEFAULT_SYSTEM_PROMPT = """\
-You write training data for a small on-device planner model. Each example is a realistic request a user \
-might type or say to their assistant, and the plan the planner should output for it.
-
-{planner_instructions}
-
-The functions the assistant can call:
-{functions}
-
-Rules the plans must follow:
-{rules}
-
-Examples of requests and plans:
-{few_shot}
-
-Answer with JSON only: {{"examples": [{{"query": "...", "plan": "1. ...\\n2. join()"}}]}}."""
-
-DEFAULT_USER_PROMPT = """\
-Write {num_examples} new examples. Each request must need these functions: {targets}. The other listed \
-functions are distractors: use one only if the request truly needs it. Vary the wording, length and \
-register of the requests; use concrete names, topics, places and times. The current date and time is \
-{now}: resolve relative dates ("tomorrow at 3pm", "next Friday") against it."""
+from planforge.recipes.prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_USER_PROMPT
 
 EXAMPLES_SCHEMA = {
     "type": "object",
