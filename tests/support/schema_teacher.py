@@ -47,7 +47,7 @@ class SchemaTeacher:
         return f"{name} {next(self.counter)}"
 
     def __call__(self, body: dict, n: int) -> str:
-        system, user = body["messages"][0]["content"], body["messages"][1]["content"]
+        user = body["messages"][1]["content"]
         targets = [t.strip() for t in _TARGETS.search(user).group(1).split(",")]
         count = int(_COUNT.search(user).group(1))
         day = _NOW.search(user).group(1)
