@@ -18,8 +18,20 @@ from planforge.console import err
 app = new_app(name="gen", help="Build synthetic function-calling datasets and the small models trained on them.")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from planforge import __version__
+
+        typer.echo(f"planforge {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     """Build synthetic function-calling datasets and the small models trained on them."""
 
 

@@ -29,6 +29,7 @@ from planforge.dataset.features import PLANS
 from planforge.dataset.provenance import fingerprint, write_json, write_training_record
 from planforge.dataset.rows import ToolCache
 from planforge.errors import ConfigError, DatasetError
+from planforge.llms.local import hub_load_options
 from planforge.prompting import prompt_messages, with_function_list
 from planforge.tools import ToolSet, tools_from_json
 from planforge.trainers.prompts import PLAN_COLUMNS_TOOLRAG
@@ -158,9 +159,10 @@ class EmbeddingTopK:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
+        options = hub_load_options(base)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(base)
-            self.model = AutoModel.from_pretrained(base).eval()
+            self.tokenizer = AutoTokenizer.from_pretrained(base, **options)
+            self.model = AutoModel.from_pretrained(base, **options).eval()
         except Exception as exc:  # noqa: BLE001
             raise ConfigError(f"{base}: cannot load the encoder ({first_line(exc, 200)})") from None
         self.names = list(tools)
@@ -389,9 +391,10 @@ def _load_encoder(base: str, num_labels: int) -> tuple[Any, Any]:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+    options = hub_load_options(base)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(base)
-        return tokenizer, pooled_classifier(AutoModel.from_pretrained(base), num_labels)
+        tokenizer = AutoTokenizer.from_pretrained(base, **options)
+        return tokenizer, pooled_classifier(AutoModel.from_pretrained(base, **options), num_labels)
     except Exception as exc:  # noqa: BLE001 - any loader failure is one line
         raise ConfigError(f"{base}: cannot load the encoder ({first_line(exc, 200)})") from None
     finally:
