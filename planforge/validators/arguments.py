@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+import reprlib
+from typing import TYPE_CHECKING, Any
 
 from planforge.plan import Plan, Step, named_arguments
 from planforge.tools import ToolSet
 from planforge.validators.errors import ErrorCode, PlanError
 from planforge.validators.schema_check import FunctionChecker, checker_for
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 def check_arguments(plan: Plan, tools: ToolSet) -> list[PlanError]:
@@ -70,13 +72,14 @@ def check_step_arguments(step: Step, checker: FunctionChecker) -> list[PlanError
 
 def _type_error(error: ValidationError, step: Step, where: str) -> PlanError:
     path = list(error.absolute_path)
-    argument = path[0] if path else None
-    inner = "".join(f"[{p!r}]" for p in path[1:])
-    expected = _describe(error.schema) if error.validator in ("type", "enum") else error.message
+    if not path:  # a rule on the arguments together (dependentRequired, minProperties, not...)
+        return PlanError(ErrorCode.TYPE_MISMATCH, step.index, f"{where} arguments: {_clip(error.message, 160)}")
+    inner = "".join(f"[{_SHORT.repr(p)}]" for p in path[1:])
+    expected = _describe(error.schema) if error.validator in ("type", "enum") else _clip(error.message, 160)
     return PlanError(
         ErrorCode.TYPE_MISMATCH,
         step.index,
-        f"{where} argument {argument!r}{inner} expected {expected}, got {_show(error.instance)}",
+        f"{where} argument {_SHORT.repr(path[0])}{inner} expected {expected}, got {_show(error.instance)}",
     )
 
 
@@ -84,7 +87,7 @@ def _describe(schema: Any) -> str:
     if not isinstance(schema, dict):
         return ""
     if "enum" in schema:
-        return "one of " + ", ".join(repr(v) for v in schema["enum"])
+        return _clip("one of " + ", ".join(_SHORT.repr(v) for v in schema["enum"][:20]), 300)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = " or ".join(kind)
@@ -95,7 +98,14 @@ def _describe(schema: Any) -> str:
 
 def _show(value: Any) -> str:
     kind = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object"}
-    shown = repr(value)
-    if len(shown) > 40:
-        shown = shown[:39] + "…"
-    return f"{kind.get(type(value), 'null')} {shown}" if value is not None else "None"
+    return f"{kind.get(type(value), 'null')} {_clip(_SHORT.repr(value), 40)}" if value is not None else "None"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Bounded reprs: a message never costs more than a few hundred characters, whatever the value.
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 80
+_SHORT.maxlist = _SHORT.maxdict = 8

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import networkx as nx
-
-from planforge.plan import Plan, named_arguments, whole_reference
+from planforge.plan import BEYOND_ANY_STEP, MAX_STEP_DIGITS, Plan, named_arguments, whole_reference
 from planforge.tools import ToolSet
 from planforge.validators.errors import ErrorCode, PlanError
 from planforge.validators.schema_check import checker_for
@@ -21,6 +19,8 @@ def check_references(plan: Plan, tools: ToolSet) -> list[PlanError]:
             problem = None
             if k == 0:
                 problem = "$0 does not exist (steps are numbered from 1)"
+            elif k >= BEYOND_ANY_STEP:
+                problem = f"a $K of over {MAX_STEP_DIGITS} digits refers to a step that does not exist"
             elif k > count:
                 problem = f"${k} refers to a step that does not exist (the plan has {count})"
             elif k == step.index:
@@ -47,14 +47,11 @@ def check_acyclic(plan: Plan, tools: ToolSet) -> list[PlanError]:
             break
     else:
         return []
-    graph = nx.DiGraph(dependency_edges(plan))
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
+    loop = find_cycle(dependency_edges(plan))
+    if loop is None:
         return []
-    nodes = [u for u, _ in cycle]
-    start = nodes.index(min(nodes))
-    loop = nodes[start:] + nodes[:start] + [min(nodes)]
+    start = loop.index(min(loop))
+    loop = loop[start:] + loop[:start] + [min(loop)]
     return [
         PlanError(
             ErrorCode.CYCLE,
@@ -62,6 +59,35 @@ def check_acyclic(plan: Plan, tools: ToolSet) -> list[PlanError]:
             "steps " + " -> ".join(str(n) for n in loop) + " depend on each other in a cycle",
         )
     ]
+
+
+def find_cycle(edges: list[tuple[int, int]]) -> list[int] | None:
+    """The nodes of one cycle of the directed graph ``edges`` (in edge order), or None for a DAG.
+
+    Depth-first and iterative: a plan of thousands of steps recurses nowhere."""
+    successors: dict[int, list[int]] = {}
+    for producer, consumer in edges:
+        successors.setdefault(producer, []).append(consumer)
+        successors.setdefault(consumer, [])
+    state: dict[int, int] = {}  # 1: on the current path, 2: finished
+    for root in sorted(successors):
+        if root in state:
+            continue
+        path = [root]
+        pending = [iter(successors[root])]
+        state[root] = 1
+        while pending:
+            node = next(pending[-1], None)
+            if node is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif state.get(node) == 1:
+                return path[path.index(node) :]
+            elif node not in state:
+                state[node] = 1
+                path.append(node)
+                pending.append(iter(successors[node]))
+    return None
 
 
 def check_reference_types(plan: Plan, tools: ToolSet) -> list[PlanError]:

@@ -13,14 +13,16 @@ A value that is exactly ``$K`` stands for step K's output: its type is checked a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from planforge.plan import REFERENCE
 from planforge.tools import ToolSet, ToolSpec
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 Predicate = Callable[[Any], bool]
 
@@ -184,7 +186,7 @@ class FunctionChecker:
     @property
     def validator(self) -> Draft202012Validator:
         if self._validator is None:
-            self._validator = Draft202012Validator(self.spec.parameters)
+            self._validator = validator_class()(self.spec.parameters)
         return self._validator
 
     def instance(self, named: Mapping[str, Any]) -> dict[str, Any]:
@@ -221,10 +223,11 @@ class FunctionChecker:
         return self.param_names.index(name) if name in self.param_names else len(self.param_names)
 
     def _explain(self, name: str, value: Any) -> list[ValidationError]:
+        # Only functions with a fast path get here, and those have no $ref: a parameter's schema stands alone.
         validator = self._property_validators.get(name)
         if validator is None:
             schema = self.properties.get(name, self.spec.parameters.get("additionalProperties", {}))
-            validator = self._property_validators[name] = Draft202012Validator(schema)
+            validator = self._property_validators[name] = validator_class()(schema)
         errors = []
         for error in validator.iter_errors(value):
             if not is_whole_reference(error.instance):
@@ -241,11 +244,64 @@ class FunctionChecker:
                 continue
             if not error.path and error.validator == "required":
                 missing.extend(n for n in self.required if n not in instance and n not in missing)
-            elif not error.path and error.validator in ("additionalProperties", "unevaluatedProperties"):
-                unexpected.extend(k for k in instance if k not in self.properties and k not in unexpected)
+            elif not error.path and error.validator == "additionalProperties" and error.schema is self.spec.parameters:
+                unexpected.extend(k for k in self._additional(instance) if k not in unexpected)
             else:
                 type_errors.append(error)
         return sorted(missing, key=self._order), unexpected, type_errors
+
+    def _additional(self, instance: Mapping[str, Any]) -> Iterator[str]:
+        """The arguments neither ``properties`` nor ``patternProperties`` declare (as jsonschema decides)."""
+        patterns = self.spec.parameters.get("patternProperties", {})
+        for key in instance:
+            if key not in self.properties and not any(re.search(p, key) for p in patterns):
+                yield key
+
+
+_VALIDATOR_CLASS: Any = None
+
+
+def validator_class() -> type[Draft202012Validator]:
+    """Draft 2020-12 as jsonschema implements it, except ``uniqueItems``: jsonschema compares unsortable
+    items pairwise (quadratic: an array of 20,000 objects takes minutes); here each item is hashed once."""
+    global _VALIDATOR_CLASS
+    if _VALIDATOR_CLASS is None:
+        from jsonschema import Draft202012Validator, validators
+
+        _VALIDATOR_CLASS = validators.extend(Draft202012Validator, {"uniqueItems": _unique_items_keyword})
+    return _VALIDATOR_CLASS
+
+
+def _unique_items_keyword(validator: Any, unique: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    if unique and validator.is_type(instance, "array") and not all_unique(instance):
+        from jsonschema.exceptions import ValidationError
+
+        yield ValidationError(f"{instance!r} has non-unique elements")
+
+
+def all_unique(items: list[Any]) -> bool:
+    """No two items are equal as JSON values (``1 == 1.0``, ``True != 1``, objects by content); linear."""
+    seen = set()
+    for item in items:
+        key = _json_key(item)
+        if key in seen:
+            return False
+        seen.add(key)
+    return True
+
+
+def _json_key(value: Any) -> Any:
+    """A hashable stand-in for a JSON value, equal for equal values (values nest at most MAX_NESTING)."""
+    kind = type(value)
+    if kind is bool:
+        return ("b", value)
+    if kind is int or kind is float:
+        return ("n", value)  # 1 and 1.0 are equal and hash alike
+    if kind is list:
+        return ("l", tuple(_json_key(v) for v in value))
+    if kind is dict:
+        return ("d", frozenset((k, _json_key(v)) for k, v in value.items()))
+    return ("s", value) if kind is str else ("z", value)
 
 
 def checker_for(tools: ToolSet, name: str) -> FunctionChecker:
