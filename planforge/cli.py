@@ -11,8 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from planforge.tools import ToolSpecError, load_tools
-
 app = typer.Typer(
     name="gen",
     help="Build synthetic function-calling datasets and the small models trained on them.",
@@ -45,22 +43,21 @@ def validate(
 ) -> None:
     """Validate plans: one JSON verdict per line on stdout, a summary on stderr.
 
-    Exit 0 when all are valid, 1 when any is invalid, 2 when the input is unusable."""
-    from planforge.plan_files import InputError, Summary, read_plan_records, validate_records
+    Exit 0 when all are valid, 1 when any is invalid, 2 when the input is unusable, 3 on an internal error."""
+    from planforge.errors import InternalError, UserError
+    from planforge.plan_files import one_line, validate_file
 
     if fmt not in ("auto", "llmcompiler", "json"):
         raise fail(f"--format must be auto, llmcompiler or json, not {fmt!r}")
     try:
-        default_tools = load_tools(tools) if tools is not None else None
-        records = read_plan_records(plans, default_tools)
-    except (InputError, ToolSpecError) as exc:
-        raise fail(str(exc)) from None
-    summary = Summary()
-    out = sys.stdout
-    for verdict in validate_records(records, fmt=fmt, require_join=require_join, summary=summary):
-        out.write(json.dumps(verdict, ensure_ascii=False) + "\n")
-    out.flush()
-    table = Table(title=f"{plans.name}: {summary.valid}/{summary.total} valid", title_justify="left")
+        summary = validate_file(plans, tools, fmt=fmt, require_join=require_join, out=sys.stdout)
+    except UserError as exc:
+        raise fail(one_line(str(exc)), exc.exit_code) from None
+    except InternalError as exc:
+        sys.stdout.flush()
+        raise fail(one_line(f"internal error, please report: {exc}"), exc.exit_code) from None
+    sys.stdout.flush()
+    table = Table(title=one_line(f"{plans.name}: {summary.valid}/{summary.total} valid"), title_justify="left")
     table.add_column("error code")
     table.add_column("count", justify="right")
     for code, count in summary.by_code.most_common():

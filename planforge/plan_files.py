@@ -1,7 +1,9 @@
 """Validate a JSONL file of plans: the engine behind ``gen validate``.
 
 Each line is ``{"id": ..., "plan": <text or JSON calls>, "tools": [...optional]}``. The whole file is
-read and checked for usability first, so an unusable input fails before any verdict is printed."""
+read and checked for usability first, so an unusable input fails (:class:`InputError`, exit 2) before any
+verdict is printed. A plan that cannot be read is a ``syntax`` verdict, not an unusable input. Anything else
+that goes wrong is a bug and comes out as an :class:`InternalError` naming the line (exit 3)."""
 
 from __future__ import annotations
 
@@ -10,14 +12,17 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from planforge.tools import ToolSet, ToolSpecError, tools_from_json
+from planforge.errors import InputError, InternalError, ToolSpecError, UserError
+from planforge.plan import MAX_NESTING, json_value_problem
+from planforge.tools import MAX_DEFINITION_DEPTH, ToolSet, load_tools, tools_from_json
 from planforge.validators import PlanError, validate
 
+__all__ = ["MAX_LINE_CHARS", "InputError", "PlanRecord", "Summary", "validate_file", "validate_text"]
 
-class InputError(ValueError):
-    """The input itself is unusable (missing file, a line that is not JSON, unreadable tools)."""
+#: One input line: room for a JSON plan at its limit and a large list of functions beside it.
+MAX_LINE_CHARS = 4 * 1024 * 1024
 
 
 @dataclass
@@ -39,47 +44,123 @@ class Summary:
         return self.total - self.valid
 
 
-def read_plan_records(path: Path, default_tools: ToolSet | None) -> list[PlanRecord]:
+def validate_file(
+    path: Path, tools_path: Path | None = None, *, fmt: str = "auto", require_join: bool = False, out: TextIO
+) -> Summary:
+    """Read ``path`` (and the functions in ``tools_path``, for lines without ``tools``), then write one
+    verdict line per plan to ``out``. Raises a :class:`UserError` for unusable input and
+    :class:`InternalError` for a bug."""
+    try:
+        default_tools = load_tools(tools_path) if tools_path is not None else None
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - load_tools promises ToolSpecError; anything else is a bug
+        raise InternalError(str(tools_path), exc) from exc
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read ({exc})") from None
+    return validate_text(text, str(path), default_tools, fmt=fmt, require_join=require_join, out=out)
+
+
+def validate_text(
+    text: str, source: str, default_tools: ToolSet | None, *, fmt: str = "auto", require_join: bool = False, out: TextIO
+) -> Summary:
+    """:func:`validate_file` on the file's text; ``source`` names it in messages."""
+    records = read_records(text, source, default_tools)
+    summary = Summary()
+    for verdict in validate_records(records, fmt=fmt, require_join=require_join, summary=summary, source=source):
+        out.write(verdict_line(verdict))
+    return summary
+
+
+def read_records(text: str, source: str, default_tools: ToolSet | None) -> list[PlanRecord]:
+    """Every line of a JSONL text as a record. Lines end at ``\\n`` only: JSON text may hold U+2028 and
+    the other characters ``str.splitlines`` also breaks at."""
     records = []
     tool_sets: dict[str, ToolSet] = {}  # identical tool lists share one compiled ToolSet
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    for line_no, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise InputError(f"{path}:{line_no}: not a JSON object ({exc.args[0]})") from None
-        if not isinstance(row, dict) or "plan" not in row:
-            raise InputError(f"{path}:{line_no}: expected an object with a 'plan' key")
-        tools = default_tools
-        if row.get("tools") is not None:
-            key = json.dumps(row["tools"], sort_keys=True)
-            if key not in tool_sets:
-                try:
-                    tool_sets[key] = tools_from_json(row["tools"])
-                except ToolSpecError as exc:
-                    raise InputError(f"{path}:{line_no}: unreadable tools ({exc})") from None
-            tools = tool_sets[key]
-        if tools is None:
-            raise InputError(f"{path}:{line_no}: no 'tools' on the line and no --tools file given")
-        records.append(PlanRecord(line_no, row.get("id", line_no), row["plan"], tools))
+            records.append(_read_line(line, f"{source}:{line_no}", line_no, default_tools, tool_sets))
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug while reading one line: name the line
+            raise InternalError(f"{source}:{line_no}", exc) from exc
     return records
 
 
+def _read_line(
+    line: str, where: str, line_no: int, default_tools: ToolSet | None, tool_sets: dict[str, ToolSet]
+) -> PlanRecord:
+    if len(line) > MAX_LINE_CHARS:
+        raise InputError(f"{where}: line of {len(line):,} characters, over the {MAX_LINE_CHARS:,} limit")
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        raise InputError(f"{where}: not a JSON object ({exc.args[0]})") from None
+    except RecursionError:
+        raise InputError(f"{where}: not a JSON object (nested too deeply)") from None
+    if not isinstance(row, dict) or "plan" not in row:
+        raise InputError(f"{where}: expected an object with a 'plan' key")
+    record_id = row.get("id", line_no)
+    found = json_value_problem(record_id, max_depth=MAX_NESTING)
+    if found is not None:
+        raise InputError(f"{where}: 'id' cannot be echoed in a verdict ({found[1]})")
+    tools = default_tools
+    if row.get("tools") is not None:
+        found = json_value_problem(row["tools"], max_depth=MAX_DEFINITION_DEPTH + 2)
+        if found is not None:
+            raise InputError(f"{where}: unreadable tools ({found[1]})")
+        key = json.dumps(row["tools"], sort_keys=True)
+        if key not in tool_sets:
+            try:
+                tool_sets[key] = tools_from_json(row["tools"])
+            except ToolSpecError as exc:
+                raise InputError(f"{where}: unreadable tools ({exc})") from None
+        tools = tool_sets[key]
+    if tools is None:
+        raise InputError(f"{where}: no 'tools' on the line and no --tools file given")
+    return PlanRecord(line_no, record_id, row["plan"], tools)
+
+
 def validate_records(
-    records: list[PlanRecord], *, fmt: str = "auto", require_join: bool = False, summary: Summary
+    records: list[PlanRecord],
+    *,
+    fmt: str = "auto",
+    require_join: bool = False,
+    summary: Summary,
+    source: str = "plans",
 ) -> Iterator[dict[str, Any]]:
-    """One verdict per record, in order; ``summary`` is updated as they go."""
+    """One verdict per record, in order; ``summary`` is updated as they go. A check that raises is a bug:
+    :class:`InternalError` naming ``source:line``."""
     for record in records:
-        errors: list[PlanError] = validate(record.plan, record.tools, fmt=fmt, require_join=require_join)
+        try:
+            errors: list[PlanError] = validate(record.plan, record.tools, fmt=fmt, require_join=require_join)
+        except Exception as exc:  # noqa: BLE001 - validate() promises verdicts; anything else is a bug
+            raise InternalError(f"{source}:{record.line}", exc) from exc
         summary.total += 1
         if not errors:
             summary.valid += 1
         summary.by_code.update(e.code.value for e in errors)
         yield {"id": record.id, "valid": not errors, "errors": [e.to_dict() for e in errors]}
+
+
+def verdict_line(verdict: dict[str, Any]) -> str:
+    """One JSON line, UTF-8 as written unless it holds a lone surrogate (an ``id`` of ``"\\ud800"``, a
+    function name in a message), which only an escape can carry."""
+    line = json.dumps(verdict, ensure_ascii=False)
+    if not line.isascii():
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            line = json.dumps(verdict)
+    return line + "\n"
+
+
+def one_line(message: str) -> str:
+    """A message as one printable line: newlines folded, lone surrogates (from odd file names) escaped."""
+    return " ".join(message.splitlines()).encode("utf-8", "backslashreplace").decode("utf-8")
