@@ -86,8 +86,11 @@ class Step:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     thought: str | None = None
     references: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
+    #: whether this is the final ``join()``; set on creation (the checks ask it of every step, often)
+    is_join: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.is_join = self.name == JOIN
         if self.references is None:
             refs: list[int] = []
             for value in self.args:
@@ -95,10 +98,6 @@ class Step:
             for value in self.kwargs.values():
                 _collect_references(value, refs)
             self.references = tuple(refs)
-
-    @property
-    def is_join(self) -> bool:
-        return self.name == JOIN
 
     def values(self) -> Iterator[Any]:
         yield from self.args
@@ -180,7 +179,8 @@ def step_number(digits: str) -> int:
     return int(digits or "0") if len(digits) <= MAX_STEP_DIGITS else BEYOND_ANY_STEP
 
 
-def _references_in_text(text: str) -> list[int]:
+def references_in_text(text: str) -> list[int]:
+    """The step numbers of every ``$K``/``${K}`` in ``text`` (a string value, or argument source text)."""
     return [step_number(a or b) for a, b in REFERENCE.findall(text)]
 
 
@@ -188,7 +188,7 @@ def _collect_references(value: Any, found: list[int]) -> None:
     kind = type(value)
     if kind is str:
         if "$" in value:
-            found.extend(_references_in_text(value))
+            found.extend(references_in_text(value))
     elif kind is list:
         for item in value:
             _collect_references(item, found)
@@ -283,9 +283,28 @@ def parse_text(text: str, param_order: Mapping[str, Sequence[str]] | None = None
     """LLMCompiler text -> :class:`Plan`. Raises :class:`PlanSyntaxError`.
 
     With ``param_order`` (function name -> parameter names), positional arguments are named as they are
-    read, as :meth:`Plan.bind` would do afterwards."""
+    read, as :meth:`Plan.bind` would do afterwards. Text whose every line is a plain step line is split
+    in one pass (:func:`plain_step_lines`); anything else is read line by line, which also words the errors."""
     if len(text) > MAX_PLAN_CHARS:
         raise PlanSyntaxError(f"plan is {len(text):,} characters, over the {MAX_PLAN_CHARS:,} limit for text plans")
+    lines = plain_step_lines(text)
+    if lines is None or len(lines) >= len(STEP_NUMBERS):
+        return _parse_lines(text, param_order)
+    last = len(lines)
+    steps = []
+    for index, (number, name, arg_src, end_marker) in enumerate(lines, start=1):
+        if number != STEP_NUMBERS[index] or (end_marker and index != last):
+            return _parse_lines(text, param_order)  # "01." is step 1; a misplaced marker is an error to word
+        steps.append(_read_step(index, name, arg_src, None, param_order))
+    return Plan(tuple(steps), bool(lines[-1][3]))
+
+
+#: Step numbers as plans spell them, for a string comparison instead of int() per line.
+STEP_NUMBERS = tuple(str(n) for n in range(10_000))
+
+
+def _parse_lines(text: str, param_order: Mapping[str, Sequence[str]] | None) -> Plan:
+    """The line-by-line reader: any text :func:`parse_text` accepts, and the message for any it refuses."""
     steps: list[Step] = []
     thought: str | None = None
     end_of_plan = False
@@ -314,28 +333,30 @@ def parse_text(text: str, param_order: Mapping[str, Sequence[str]] | None = None
             raise PlanSyntaxError(
                 f"step {expected} (line {line_no}): numbered {_clip(number, 20)}, expected {expected}", expected
             )
-        args, kwargs = parse_arguments(arg_src, expected)
-        if param_order is not None and args:
-            names = param_order.get(name)
-            if (
-                names is not None
-                and len(args) <= len(names)
-                and (not kwargs or kwargs.keys().isdisjoint(names[: len(args)]))
-            ):
-                named = dict(zip(names, args, strict=False))
-                named.update(kwargs)
-                args, kwargs = (), named
-        if "$" not in arg_src:
-            refs: tuple[int, ...] | None = ()
-        elif "\\" not in arg_src:  # no escapes: the references in the source are those in the values
-            refs = tuple(_references_in_text(arg_src))
-        else:
-            refs = None  # derived from the values
-        steps.append(Step(expected, name, args, kwargs, thought, refs))
+        steps.append(_read_step(expected, name, arg_src, thought, param_order))
         thought = None
         if end_marker:
             end_of_plan = True
     return Plan(tuple(steps), end_of_plan)
+
+
+def _read_step(
+    index: int, name: str, arg_src: str, thought: str | None, param_order: Mapping[str, Sequence[str]] | None
+) -> Step:
+    args, kwargs = parse_arguments(arg_src, index)
+    if param_order is not None and args:
+        names = param_order.get(name)
+        # Left as written (for the checks to report) with too many positional arguments or one given twice.
+        if names is not None and len(args) <= len(names) and kwargs.keys().isdisjoint(names[: len(args)]):
+            named = dict(zip(names, args, strict=False))
+            named.update(kwargs)
+            args, kwargs = (), named
+    # Without escapes the references in the source are those in the values; with one, "\u0024" may be a $.
+    if "\\" in arg_src:
+        refs: tuple[int, ...] | None = None  # derived from the values
+    else:
+        refs = tuple(references_in_text(arg_src)) if "$" in arg_src else ()
+    return Step(index, name, args, kwargs, thought, refs)
 
 
 def _split_step_line(line: str) -> tuple[str, str, str, bool] | None:
@@ -355,24 +376,68 @@ def _split_step_line(line: str) -> tuple[str, str, str, bool] | None:
     return head.group(1), head.group(2), rest[:-1], end_marker
 
 
+# A step line with nothing but spaces, tabs and carriage returns around its parts: how models write plans.
+# The optional marker is one group after the closing parenthesis, so no two space runs compete (linear).
+_PLAIN_STEP_LINE = re.compile(
+    r"^[ \t\r]*(\d+)[ \t\r]*\.[ \t\r]*([A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*)[ \t\r]*"
+    r"\((.*)\)[ \t\r]*(?:(<END_OF_PLAN>)[ \t\r]*)?$",
+    re.M,
+)
+
+
+def plain_step_lines(text: str) -> list[tuple[str, str, str, str]] | None:
+    """``(number, name, arguments, end marker)`` of every line in one pass, when every line of ``text`` is
+    a plain step line (a final ``<END_OF_PLAN>`` line and trailing blank lines aside); None otherwise.
+
+    The fast path's view of a plan: :func:`parse_text` reads such text to the same steps (a property test
+    holds the two together), at a fraction of the cost of reading line by line."""
+    if len(text) > MAX_PLAN_CHARS:
+        return None
+    body = text.rstrip(" \t\r\n")
+    if body.endswith(END_OF_PLAN) and body[: -len(END_OF_PLAN)].rstrip(" \t\r").endswith("\n"):
+        body = body[: -len(END_OF_PLAN)].rstrip(" \t\r\n")
+        marker = END_OF_PLAN
+    else:
+        marker = ""
+    lines = _PLAIN_STEP_LINE.findall(body)
+    if not lines or len(lines) != body.count("\n") + 1:
+        return None
+    if marker:
+        if lines[-1][3]:
+            return None  # the marker twice
+        lines[-1] = (*lines[-1][:3], marker)
+    return lines
+
+
 def parse_arguments(src: str, step: int | None = None) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The inside of ``f(...)`` -> (positional values, keyword values), as Python literals."""
-    src = src.strip()
-    if not src:
-        return (), {}
-    if "$" in src and _MAYBE_BARE_REFERENCE.search(src):
-        src = _STRING_OR_BARE_REFERENCE.sub(_quote_bare_reference, src)
-    fast = _parse_arguments_as_json(src)
-    if fast is not None:
-        if _may_break_limits(src):
-            _check_values(fast, step)
-        return tuple(fast), {}
-    return _parse_arguments_as_python(src, step)
+    values = None
+    if "true" not in src and "false" not in src and "null" not in src and "\\/" not in src:
+        # Most arguments are JSON as written (no None/True/False, single quotes or keywords): decode them
+        # at C speed, here rather than in a helper, as this runs once per step of every plan.
+        text = "[" + src + "]"
+        try:
+            values, end = _scan_json(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            values = None
+        else:
+            values = values if end == len(text) else None
+    if values is None:
+        values = _parse_converted_json(src)
+        if values is None and "$" in src and _MAYBE_BARE_REFERENCE.search(src):
+            # A bare $K is never JSON, so quoting it first could not change a text that decodes as it is.
+            src = _STRING_OR_BARE_REFERENCE.sub(_quote_bare_reference, src)
+            values = _parse_arguments_as_json(src)
+        if values is None:
+            return _parse_arguments_as_python(src.strip(), step)
+    if len(src) > MAX_NESTING and _may_break_limits(src):
+        _check_values(values, step)
+    return tuple(values), {}
 
 
 def _may_break_limits(src: str) -> bool:
     """Could values read from ``src`` nest too deeply or hold a too large integer? (Cheap, and exact enough:
-    nesting needs brackets, and an integer beyond float range has at least 309 digits.)"""
+    nesting needs more than MAX_NESTING brackets, an integer beyond float range at least 309 digits.)"""
     return src.count("[") + src.count("{") > MAX_NESTING or (len(src) > 308 and _LONG_DIGITS.search(src) is not None)
 
 
@@ -405,6 +470,11 @@ def _parse_arguments_as_json(src: str) -> list[Any] | None:
         values = _decode_json_list("[" + src + "]")
         if values is not None:
             return values
+    return _parse_converted_json(src)
+
+
+def _parse_converted_json(src: str) -> list[Any] | None:
+    """The arguments as JSON once None/True/False are spelled the JSON way, or None if that is not enough."""
     try:
         converted = _JSONABLE_TOKEN.sub(_jsonable_token, src)
     except _NotJsonShaped:

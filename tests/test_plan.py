@@ -336,3 +336,8 @@ def test_step_line_split_equals_the_reference_pattern(line):
     else:
         number, name, args, end = expected.groups()
         assert got == (number, name, args, end is not None)
+
+
+def test_references_written_as_escapes_count():
+    assert parse_text('1. f("\\u00241", "${2}", "\\u0024{3}")').steps[0].references == (1, 2, 3)
+    assert parse_text("1. f('\\x242')").steps[0].references == (2,)
