@@ -14,7 +14,7 @@ from planforge.plan import BEYOND_ANY_STEP, MAX_STEP_DIGITS
 from planforge.tools import tools_from_json
 from planforge.validators import validate
 from planforge.validators.references import find_cycle
-from planforge.validators.schema_check import all_unique
+from planforge.validators.schema_check import MAX_EXPLAINED_PER_ARGUMENT, MAX_EXPLAINED_PER_CALL, all_unique
 
 ODD = tools_from_json(
     [
@@ -106,3 +106,13 @@ def test_importing_the_validators_loads_neither_jsonschema_nor_networkx():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_long_wrong_array_is_explained_briefly(bfcl_tools):
+    points = [[{}] * 30_000]
+    start = time.process_time()
+    errors = validate([{"name": "plot_points", "arguments": {"points": points}}], bfcl_tools)
+    assert time.process_time() - start < 1.0
+    assert codes(errors) == ["type_mismatch"] * MAX_EXPLAINED_PER_ARGUMENT
+    many = [{"name": "f", "arguments": {"n": "x", "tags": [], "shape": {"sides": "y"}}}]
+    assert 0 < len(validate(many, ODD)) <= MAX_EXPLAINED_PER_CALL
