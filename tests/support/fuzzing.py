@@ -4,7 +4,8 @@ specs and whole ``gen validate`` lines.
 Each input goes through the public entry point that would receive it (:func:`planforge.validators.validate`,
 :func:`planforge.tools.tools_from_json`, and for lines the in-process path of ``gen validate``). The only
 acceptable outcomes are a verdict (a list of :class:`PlanError`) or the documented error (``ToolSpecError``,
-``InputError``); anything else is a crash, and an input that takes over a second of CPU is a hang. A crash
+``InputError``); anything else is a crash, and an input that takes over a second of CPU is a hang. Text
+plans are also validated without the screen's shortcut: a different verdict counts as a crash. A crash
 is keyed by its exception type and the innermost planforge frame, so one bug found a thousand times counts
 once.
 
@@ -29,6 +30,7 @@ from planforge.errors import InputError, ToolSpecError
 from planforge.plan_files import validate_text
 from planforge.tools import ToolSet, tools_from_json
 from planforge.validators import PlanError, validate
+from planforge.validators.pipeline import check_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 HANG_SECONDS = 1.0
@@ -283,7 +285,14 @@ def fuzz_text(rng: random.Random, corpus: Corpus) -> Callable[[], None]:
     text = mutate_text(rng, rng.choice(corpus.texts), corpus.texts)
     tools = rng.choice(corpus.tool_sets)
     require_join = rng.random() < 0.5
-    return lambda: _check_verdict(validate(text, tools, require_join=require_join))
+
+    def run() -> None:
+        errors = validate(text, tools, require_join=require_join)
+        _check_verdict(errors)
+        if errors != check_plan(text, tools, require_join=require_join):  # the screen is only a shortcut
+            raise Crash("validate() and the full checks disagree")
+
+    return run
 
 
 def fuzz_json(rng: random.Random, corpus: Corpus) -> Callable[[], None]:
