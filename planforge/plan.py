@@ -181,7 +181,12 @@ def step_number(digits: str) -> int:
 
 def references_in_text(text: str) -> list[int]:
     """The step numbers of every ``$K``/``${K}`` in ``text`` (a string value, or argument source text)."""
-    return [step_number(a or b) for a, b in REFERENCE.findall(text)]
+    found = REFERENCE.findall(text)
+    try:
+        refs = [int(a or b) for a, b in found]  # the same as step_number's, and cheaper, up to 4,300 digits
+    except ValueError:
+        return [step_number(a or b) for a, b in found]
+    return refs if not refs or max(refs) < BEYOND_ANY_STEP else [min(k, BEYOND_ANY_STEP) for k in refs]
 
 
 def _collect_references(value: Any, found: list[int]) -> None:
@@ -299,8 +304,9 @@ def parse_text(text: str, param_order: Mapping[str, Sequence[str]] | None = None
     return Plan(tuple(steps), bool(lines[-1][3]))
 
 
-#: Step numbers as plans spell them, for a string comparison instead of int() per line.
-STEP_NUMBERS = tuple(str(n) for n in range(10_000))
+#: Step numbers as plans spell them, for a string comparison instead of int() per line (longer plans are
+#: read line by line).
+STEP_NUMBERS = tuple(str(n) for n in range(1000))
 
 
 def _parse_lines(text: str, param_order: Mapping[str, Sequence[str]] | None) -> Plan:

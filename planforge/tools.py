@@ -21,7 +21,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from planforge.errors import ToolSpecError
 from planforge.plan import MAX_NESTING, json_value_problem
@@ -448,6 +447,8 @@ def _pointer(ref: str) -> Pointer | None:
     """``#`` or ``#/a/b~1c`` -> the path it names; None for anything else (other documents, anchors)."""
     if not ref.startswith("#"):
         return None
+    from urllib.parse import unquote  # here: loading most definitions needs no URL parsing
+
     pointer = unquote(ref[1:])
     if not pointer:
         return ()

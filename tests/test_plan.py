@@ -14,6 +14,7 @@ from planforge.plan import (
     MAX_JSON_PLAN_CHARS,
     MAX_NESTING,
     MAX_PLAN_CHARS,
+    REFERENCE,
     Plan,
     PlanSyntaxError,
     Step,
@@ -25,6 +26,7 @@ from planforge.plan import (
     parse_plan,
     parse_text,
     positional,
+    references_in_text,
     step_number,
     to_calls,
     to_text,
@@ -341,3 +343,9 @@ def test_step_line_split_equals_the_reference_pattern(line):
 def test_references_written_as_escapes_count():
     assert parse_text('1. f("\\u00241", "${2}", "\\u0024{3}")').steps[0].references == (1, 2, 3)
     assert parse_text("1. f('\\x242')").steps[0].references == (2,)
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="${}0123456789a١ ", max_size=40))
+def test_references_in_text_reads_every_k_as_step_number_does(text):
+    assert references_in_text(text) == [step_number(a or b) for a, b in REFERENCE.findall(text)]

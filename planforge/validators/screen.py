@@ -17,7 +17,15 @@ from collections.abc import Callable
 from typing import Any
 
 from planforge.errors import PlanSyntaxError
-from planforge.plan import JOIN, STEP_NUMBERS, parse_arguments, plain_step_lines, references_in, references_in_text
+from planforge.plan import (
+    JOIN,
+    REFERENCE,
+    STEP_NUMBERS,
+    parse_arguments,
+    plain_step_lines,
+    references_in,
+    references_in_text,
+)
 from planforge.tools import ToolSet
 from planforge.validators.argument_patterns import arguments_pattern
 from planforge.validators.references import SensitiveParameter, reference_sensitive_parameters, schema_can_fit
@@ -80,6 +88,7 @@ class Screen:
         if lines is None or len(lines) >= len(STEP_NUMBERS):
             return False
         count = len(lines)
+        calls = self.calls
         names: list[str] = []
         for index, (number, name, src, end_marker) in enumerate(lines, start=1):
             if number != STEP_NUMBERS[index] or (end_marker and index != count):
@@ -88,18 +97,21 @@ class Screen:
                 if index != count or src.strip():
                     return False  # join() takes no arguments and comes last
             else:
-                call = self.calls.get(name)
-                if call is None or not self._call_ok(index, src, call, names):
+                call = calls.get(name)
+                if call is None:
+                    return False
+                pattern = call.pattern
+                if pattern is not None and pattern.fullmatch(src):
+                    # Valid arguments, a whole "$K" only where any step's output fits, strings without
+                    # escapes: the references in the text are those in the values, and must come before.
+                    if "$" in src and not _references_before(src, index):
+                        return False
+                elif not self._decoded_call_ok(index, src, call, names):
                     return False
             names.append(name)
         return count > 1 if names[-1] == JOIN else not require_join
 
-    def _call_ok(self, index: int, src: str, call: _Call, names: list[str]) -> bool:
-        if call.pattern is not None and call.pattern.fullmatch(src):
-            # Valid arguments, and a whole "$K" only where any step's output fits. Strings without escapes
-            # mean the references in the text are those in the values.
-            refs = references_in_text(src) if "$" in src else ()
-            return not refs or (min(refs) >= 1 and max(refs) < index)
+    def _decoded_call_ok(self, index: int, src: str, call: _Call, names: list[str]) -> bool:
         try:
             args, kwargs = parse_arguments(src, index)
         except PlanSyntaxError:
@@ -135,6 +147,14 @@ class Screen:
     def _fits(self, producer: str, schema: dict[str, Any]) -> bool:
         returns = self.tools[producer].returns
         return returns is None or schema_can_fit(returns, schema)
+
+
+def _references_before(src: str, index: int) -> bool:
+    """Every ``$K`` in ``src`` names a step before ``index``."""
+    try:
+        return all(0 < int(a or b) < index for a, b in REFERENCE.findall(src))
+    except ValueError:  # a K of over 4,300 digits, which names no step anyway
+        return False
 
 
 _SCREEN_KEY = "__screen__"
