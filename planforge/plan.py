@@ -436,7 +436,7 @@ def parse_arguments(src: str, step: int | None = None) -> tuple[tuple[Any, ...],
             values = _parse_arguments_as_json(src)
         if values is None:
             return _parse_arguments_as_python(src.strip(), step)
-    if len(src) > MAX_NESTING and _may_break_limits(src):
+    if len(src) > 2 * MAX_NESTING and _may_break_limits(src):  # deeper nesting needs that many brackets
         _check_values(values, step)
     return tuple(values), {}
 

@@ -20,7 +20,10 @@ def check_arguments(plan: Plan, tools: ToolSet) -> list[PlanError]:
 
 
 def check_step_arguments(step: Step, checker: FunctionChecker) -> list[PlanError]:
-    named, extra, twice = named_arguments(step, checker.param_names)
+    if step.args:
+        named, extra, twice = named_arguments(step, checker.param_names)
+    else:  # bound when parsed, as most are
+        named, extra, twice = step.kwargs, (), ()
     missing, unexpected, type_errors = checker.problems(named)
     if not (extra or twice or missing or unexpected or type_errors):
         return []
