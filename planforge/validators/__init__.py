@@ -6,13 +6,14 @@ run or replace one alone.
 
 from planforge.validators.equivalence import ToolOverlap, plan_graph, plans_equivalent, tool_overlap
 from planforge.validators.errors import ErrorCode, PlanError
-from planforge.validators.pipeline import Rule, validate
+from planforge.validators.pipeline import Rule, check_plan, validate
 
 __all__ = [
     "ErrorCode",
     "PlanError",
     "Rule",
     "ToolOverlap",
+    "check_plan",
     "plan_graph",
     "plans_equivalent",
     "tool_overlap",
