@@ -1,11 +1,12 @@
 """Argument checking against a function's JSON Schema, compiled once per function.
 
-jsonschema is the reference: it decides every failing case and writes the messages. Its ``is_valid``
-costs about 90 µs for a 7-parameter function, too slow to be the gate for tens of thousands of plans a
-second, so the common subset of JSON Schema (type, properties, required, additionalProperties, items,
-string enums) is also compiled to plain Python predicates that answer "valid?" in a few µs. A schema
-using anything else has no fast path and goes to jsonschema directly. A property test holds the two to
-the same answers.
+jsonschema is the reference: it decides every failing case and explains it (a value failing a schema of
+nothing but ``type`` is worded directly, as jsonschema would). Its ``is_valid`` costs about 90 µs for a
+7-parameter function, too slow to be the gate for tens of thousands of plans a second, so the common
+subset of JSON Schema (type, properties, required, additionalProperties, items, string enums) is also
+compiled to plain Python predicates that answer "valid?" in a few µs. A schema using anything else has
+no fast path and goes to jsonschema directly. Property tests hold the two to the same answers and words.
+jsonschema is imported only when a call needs it, and its ``uniqueItems`` is replaced by a linear one.
 
 A value that is exactly ``$K`` stands for step K's output: its type is checked against the producer's
 ``returns`` schema (``reference_type``), so here it passes whatever the schema says.
@@ -271,7 +272,6 @@ class FunctionChecker:
             return [Mismatch((name,), "type", schema, value, "")]
         validator = self._property_validators.get(name)
         if validator is None:
-            schema = self.properties.get(name, self.spec.parameters.get("additionalProperties", {}))
             validator = self._property_validators[name] = validator_class()(schema)
         errors = []
         for error in validator.iter_errors(value):  # lazy: stopping early saves the rest of the work
