@@ -6,6 +6,7 @@ import sys
 import time
 
 import networkx as nx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema._utils import equal
@@ -116,3 +117,23 @@ def test_a_long_wrong_array_is_explained_briefly(bfcl_tools):
     assert codes(errors) == ["type_mismatch"] * MAX_EXPLAINED_PER_ARGUMENT
     many = [{"name": "f", "arguments": {"n": "x", "tags": [], "shape": {"sides": "y"}}}]
     assert 0 < len(validate(many, ODD)) <= MAX_EXPLAINED_PER_CALL
+
+
+ADVERSARIAL_CALLS = {  # long lines aimed at the screen's patterns: array items, spaces, quotes, optional tails
+    "array of strings, unclosed": lambda n: "1. send_sms([" + '"a", ' * (n // 5) + '"b"',
+    "array of strings, wrong end": lambda n: "1. send_sms([" + '"a", ' * (n // 5) + '1], "hi")',
+    "spaces between arguments": lambda n: '1. get_email_address("Sid"' + " " * n + ', "x")',
+    "open string": lambda n: '1. get_email_address("' + "a" * n + ")",
+    "optional tail": lambda n: '1. create_calendar_event("a", "b", "c", "d", [], "e", ' + " " * n + "None, 1)",
+    "many steps": lambda n: "\n".join(f'{i}. get_email_address("$1")' for i in range(1, n // 30)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL_CALLS))
+def test_adversarial_calls_validate_in_linear_time(mac_tools, name):
+    for size, bound in ((16 * 1024, 0.5), (60 * 1024, 1.0)):
+        text = ADVERSARIAL_CALLS[name](size)
+        start = time.process_time()
+        errors = validate(text, mac_tools)
+        assert time.process_time() - start < bound, (name, size)
+        assert all(e.code.value in {"syntax", "unexpected_argument", "bad_reference", "type_mismatch"} for e in errors)
