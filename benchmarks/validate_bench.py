@@ -167,8 +167,11 @@ def in_process(plans: list[str], repeat: int) -> None:
     """The same comparison inside one process: no interpreter or CLI start-up on either side."""
     import io
 
-    from planforge.plan_files import validate_text
-
+    try:
+        from planforge.plan_files import validate_text
+    except ImportError:  # --code names a checkout from before plan_files had it
+        print("-- in one process: not available in this checkout --")
+        return
     tools = load_tools(TOOLS_PATH)
     text = "".join(json.dumps({"id": i, "plan": p}) + "\n" for i, p in enumerate(plans))
 
