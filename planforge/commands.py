@@ -19,7 +19,14 @@ import typer
 from typer.core import TyperGroup
 
 from planforge.console import error
-from planforge.errors import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_USER_ERROR, MissingExtraError, UserError
+from planforge.errors import (
+    EXIT_INTERNAL_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_USER_ERROR,
+    InternalError,
+    MissingExtraError,
+    UserError,
+)
 
 #: Which optional dependency group brings a module a command may import (pyproject.toml's extras).
 EXTRA_OF_MODULE = {
@@ -40,6 +47,11 @@ class PlanforgeGroup(TyperGroup):
             raise
         except UserError as exc:
             error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except InternalError as exc:  # a bug found while handling one input item, which it names
+            error(f"internal error, please report: {exc}")
+            if os.environ.get("PLANFORGE_DEBUG"):
+                traceback.print_exception(exc.cause)
             raise typer.Exit(exc.exit_code) from None
         except ModuleNotFoundError as exc:
             extra = EXTRA_OF_MODULE.get((exc.name or "").split(".")[0])

@@ -64,3 +64,109 @@ def test_unusable_input_exits_2_with_one_line(tmp_path, content, args, message):
     assert result.stdout == ""
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def _write(tmp_path, *lines: str) -> Path:
+    path = tmp_path / "plans.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _one_line_error(result: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    return result.stderr
+
+
+def test_ids_and_names_that_utf8_cannot_carry_are_escaped(tmp_path):
+    odd = [{"name": "\ud800", "arguments": {}}]
+    plain = [{"name": "send_sms", "arguments": {"recipients": ["é"], "message": "ü"}}]
+    path = _write(tmp_path, json.dumps({"id": "\ud800", "plan": odd}), json.dumps({"id": "é\u2028", "plan": plain}))
+    result = gen("validate", str(path), "--tools", str(MAC_TOOLS))
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.split("\n")[:-1]
+    assert [json.loads(line)["id"] for line in lines] == ["\ud800", "é\u2028"]
+    assert "\\ud800" in lines[0] and "é" in lines[1]  # UTF-8 where it can be, an escape where it must
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            '{"id": 1, "plan": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "plans.jsonl:1: not a JSON object (nested too deeply)",
+        ),
+        (
+            '{"id": ' + "[" * 40 + "]" * 40 + ', "plan": ""}',
+            "plans.jsonl:1: 'id' cannot be echoed in a verdict (nested deeper",
+        ),
+        ('{"id": NaN, "plan": ""}', "'id' cannot be echoed in a verdict (non-finite"),
+        (
+            '{"id": 1, "plan": "' + "x" * (4 * 1024 * 1024) + '"}',
+            "plans.jsonl:1: line of 4,194,325 characters, over the 4,194,304 limit",
+        ),
+        (
+            json.dumps({"plan": "", "tools": [{"name": "f", "parameters": {"properties": {"a": {"pattern": "("}}}}]}),
+            "plans.jsonl:1: unreadable tools (function 'f': parameters.properties.a.pattern: '(' is not a valid regular",
+        ),
+    ],
+    ids=["deep line", "deep id", "NaN id", "long line", "bad tools"],  # the lines themselves are too long for ids
+)
+def test_unusable_lines_exit_2_with_one_line(tmp_path, line, message):
+    result = gen("validate", str(_write(tmp_path, line)), "--tools", str(MAC_TOOLS))
+    assert result.returncode == 2 and result.stdout == ""
+    assert message in _one_line_error(result)
+
+
+def test_a_bad_tools_file_exits_2_naming_the_function_and_field(tmp_path):
+    tools = json.loads(MAC_TOOLS.read_text())
+    sms = next(t for t in tools if t["name"] == "send_sms")
+    sms["parameters"]["properties"]["recipients"]["pattern"] = "("
+    tools_path = tmp_path / "tools.json"
+    tools_path.write_text(json.dumps(tools))
+    result = gen("validate", str(_write(tmp_path, '{"plan": ""}')), "--tools", str(tools_path))
+    assert result.returncode == 2
+    assert "function 'send_sms': parameters.properties.recipients.pattern: '(' is not a valid regular expression" in (
+        _one_line_error(result)
+    )
+
+
+def test_lines_end_at_newlines_only(tmp_path):
+    row = {"id": "a\u2028b\x1cc\x85", "plan": '1. get_email_address("Sid\u2029")'}
+    result = gen("validate", str(_write(tmp_path, json.dumps(row, ensure_ascii=False))), "--tools", str(MAC_TOOLS))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["id"] for line in result.stdout.split("\n")[:-1]] == [row["id"]]
+
+
+def test_oversized_and_deep_plans_are_syntax_verdicts_not_errors(tmp_path):
+    rows = [
+        {"id": "deep", "plan": [{"name": "send_sms", "arguments": {"message": json.loads("[" * 500 + "]" * 500)}}]},
+        {"id": "big", "plan": [{"name": "send_sms", "arguments": {"message": "x" * 300_000}}]},
+        {"id": "quadratic", "plan": '1. open_note("' + '\\"' * 30_000 + ")"},
+    ]
+    result = gen("validate", str(_write(tmp_path, *(json.dumps(r) for r in rows))), "--tools", str(MAC_TOOLS))
+    assert result.returncode == 1, result.stderr
+    verdicts = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [v["errors"][0]["code"] for v in verdicts] == ["syntax"] * 3
+    assert "deeper than 32 levels" in verdicts[0]["errors"][0]["message"]
+    assert "262,144 limit" in verdicts[1]["errors"][0]["message"]
+
+
+def test_a_bug_exits_3_naming_the_line(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import planforge.plan_files
+    from planforge.cli import app
+
+    real = planforge.plan_files.validate
+
+    def broken(plan, tools, **kwargs):
+        if plan == "1. boom()":
+            raise KeyError("boom")
+        return real(plan, tools, **kwargs)
+
+    monkeypatch.setattr(planforge.plan_files, "validate", broken)
+    path = _write(tmp_path, '{"id": 1, "plan": "1. join()"}', '{"id": 2, "plan": "1. boom()"}')
+    result = CliRunner().invoke(app, ["validate", str(path), "--tools", str(MAC_TOOLS)])
+    assert result.exit_code == 3
+    assert "internal error, please report" in result.stderr and "plans.jsonl:2: KeyError" in result.stderr
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [1]

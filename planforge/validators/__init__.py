@@ -7,7 +7,7 @@ run or replace one alone. :func:`judge` is what every stage calls: parse, valida
 from planforge.validators.equivalence import ToolOverlap, plan_graph, plans_equivalent, tool_overlap
 from planforge.validators.errors import ErrorCode, PlanError
 from planforge.validators.judge import Verdict, judge
-from planforge.validators.pipeline import Rule, validate
+from planforge.validators.pipeline import Rule, check_plan, validate
 
 __all__ = [
     "ErrorCode",
@@ -15,6 +15,7 @@ __all__ = [
     "Rule",
     "ToolOverlap",
     "Verdict",
+    "check_plan",
     "judge",
     "plan_graph",
     "plans_equivalent",

@@ -8,7 +8,7 @@ from planforge.validators.errors import ErrorCode, PlanError
 
 
 def check_not_empty(plan: Plan, tools: ToolSet) -> list[PlanError]:
-    if plan.calls:
+    if any(not step.is_join for step in plan.steps):
         return []
     return [PlanError(ErrorCode.EMPTY_PLAN, None, "the plan calls no function")]
 
