@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
+import sys
 import traceback
 from collections.abc import Callable
 from typing import Annotated, Any, get_type_hints
@@ -60,6 +61,10 @@ class PlanforgeGroup(TyperGroup):
             command = f"`{ctx.command_path} {ctx.invoked_subcommand or ''}`".replace(" `", "`")
             error(str(MissingExtraError(extra, command, exc.name or "")))
             raise typer.Exit(EXIT_USER_ERROR) from None
+        except BrokenPipeError:  # `gen validate ... | head`: the reader left; stop quietly, as Unix tools do
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except KeyboardInterrupt:
             error("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -68,6 +73,9 @@ class PlanforgeGroup(TyperGroup):
             if os.environ.get("PLANFORGE_DEBUG"):
                 traceback.print_exc()
             raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 
 
 def new_app(**kwargs: Any) -> typer.Typer:

@@ -99,13 +99,14 @@ def dataset_records(folder: Path) -> list[PlanRecord]:
     from planforge.dataset.features import PLANS
     from planforge.dataset.rows import ToolCache
 
-    dataset = load_dataset_of_kind(folder, kind=PLANS, columns=("id", "query", "tools", "plan", "meta"))
+    dataset = load_dataset_of_kind(folder, kind=PLANS, columns=("id", "query", "tools", "plan_text", "meta"))
     cache = ToolCache(str(folder))
     records = []
     for split in dataset.values():
         for row in split:
             context = {"query": row["query"], "now": (row["meta"] or {}).get("now") or ""}
-            records.append(PlanRecord(len(records) + 1, row["id"], row["plan"], cache.get(row["tools"]), context))
+            plan = row["plan_text"]  # the plan as a model is trained to write it (LLMCompiler text, with join())
+            records.append(PlanRecord(len(records) + 1, row["id"], plan, cache.get(row["tools"]), context))
     return records
 
 

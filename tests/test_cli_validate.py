@@ -170,3 +170,88 @@ def test_a_bug_exits_3_naming_the_line(tmp_path, monkeypatch):
     assert result.exit_code == 3
     assert "internal error, please report" in result.stderr and "plans.jsonl:2: KeyError" in result.stderr
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [1]
+
+
+# -- inputs beyond a JSONL file: stdin, a dataset folder, a recipe's rules ----------------------------
+
+
+def test_validate_reads_stdin(tmp_path):
+    from typer.testing import CliRunner
+
+    from planforge.cli import app
+
+    tools = tmp_path / "tools.json"
+    tools.write_text(
+        json.dumps([{"name": "f", "parameters": {"type": "object", "properties": {"x": {"type": "integer"}}}}])
+    )
+    lines = (
+        json.dumps({"id": "a", "plan": "1. f(1)\n2. join()"})
+        + "\n"
+        + json.dumps({"id": "b", "plan": '1. f("one")'})
+        + "\n"
+    )
+    result = CliRunner().invoke(app, ["validate", "-", "--tools", str(tools)], input=lines)
+    assert result.exit_code == 1, result.output
+    verdicts = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(v["id"], v["valid"]) for v in verdicts] == [("a", True), ("b", False)]
+    assert "stdin: 1/2 valid" in result.stderr
+
+
+def test_validate_a_dataset_folder(plans_dir):
+    from typer.testing import CliRunner
+
+    from planforge.cli import app
+
+    result = CliRunner().invoke(app, ["validate", str(plans_dir), "--recipe", "mac_assistant"])
+    assert result.exit_code == 0, result.output
+    verdicts = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(verdicts) == 40 and all(v["valid"] for v in verdicts)
+    assert verdicts[0]["id"].startswith("ex-")
+
+
+def test_validate_with_a_recipe_applies_its_rules_and_each_lines_now(tmp_path):
+    from typer.testing import CliRunner
+
+    from planforge.cli import app
+
+    def line(id_, plan, now):
+        return json.dumps({"id": id_, "query": "Remind me to call mum", "now": now, "plan": plan})
+
+    plan = '1. create_reminder("call mum", "2026-03-10 09:00:00", "", "", 0, False)\n2. join()'
+    texted = '1. send_sms(["Sid"], "hi")\n2. join()'
+    path = tmp_path / "plans.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                line("future", plan, "2026-03-09 10:00:00"),
+                line("past", plan, "2026-04-01 10:00:00"),
+                line("no_lookup", texted, "2026-03-09 10:00:00"),
+            ]
+        )
+        + "\n"
+    )
+    plain = CliRunner().invoke(app, ["validate", str(path), "--tools", "planforge/recipes/mac_assistant/tools.json"])
+    assert plain.exit_code == 0, plain.output  # the rules are the recipe's: without it, all three pass
+    ruled = CliRunner().invoke(app, ["validate", str(path), "--recipe", "mac_assistant"])
+    assert ruled.exit_code == 1
+    verdicts = {v["id"]: v for v in map(json.loads, ruled.stdout.splitlines())}
+    assert verdicts["future"]["valid"]
+    assert not verdicts["past"]["valid"] and "before now" in verdicts["past"]["errors"][0]["message"]
+    assert not verdicts["no_lookup"]["valid"] and verdicts["no_lookup"]["errors"][0]["code"] == "rule"
+
+
+def test_a_reader_that_leaves_early_is_no_traceback(tmp_path):
+    """`gen validate ... | head -1`: the command stops quietly (exit 141, as a shell reports SIGPIPE)."""
+    tools = tmp_path / "tools.json"
+    tools.write_text(json.dumps([{"name": "f", "parameters": {"type": "object", "properties": {}}}]))
+    plans = tmp_path / "plans.jsonl"
+    plans.write_text("".join(json.dumps({"id": i, "plan": "1. f()\n2. join()"}) + "\n" for i in range(200_000)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "planforge", "validate", str(plans), "--tools", str(tools)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout.readline().startswith(b'{"id": 0')
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and "Traceback" not in stderr and "BrokenPipe" not in stderr
