@@ -15,6 +15,7 @@ from typing import Any
 from planforge.commands import config_command, new_app
 from planforge.console import err, metrics_table
 from planforge.trainers.dpo_config import DPORunConfig
+from planforge.trainers.eval_bfcl_config import EvalBFCLConfig
 from planforge.trainers.evaluate_config import EvalPlansConfig
 from planforge.trainers.sft_config import SFTRunConfig
 from planforge.trainers.toolrag_config import EvalToolRAGConfig, ToolRAGConfig
@@ -58,6 +59,20 @@ def _runner(title: str, module: str, function: str, *, torch: bool = True) -> Ca
     return run
 
 
+def _bfcl(cfg: Any) -> dict[str, Any]:
+    from planforge.trainers.eval_bfcl import bfcl_table, eval_bfcl
+
+    if cfg.model or cfg.adapter:
+        _quiet_libraries()
+    metrics = eval_bfcl(cfg)
+    err.print(bfcl_table(metrics))
+    if cfg.out is not None:
+        err.print(f"wrote {cfg.out}", highlight=False)
+    sys.stdout.write(json.dumps(metrics, default=str) + "\n")
+    sys.stdout.flush()
+    return metrics
+
+
 config_command(
     train_app,
     "sft",
@@ -85,6 +100,13 @@ config_command(
     EvalPlansConfig,
     _runner("gen eval plans ({split})", "planforge.trainers.evaluate", "eval_plans", torch=False),
     help="Score plans: success rate (DAG isomorphism with the reference), validity, tool recall, errors by code.",
+)
+config_command(
+    eval_app,
+    "bfcl",
+    EvalBFCLConfig,
+    _bfcl,
+    help="Score a model, an endpoint or predictions on BFCL's AST categories: per-category accuracy and overall.",
 )
 config_command(
     eval_app,
