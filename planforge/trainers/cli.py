@@ -33,6 +33,7 @@ def _quiet_libraries() -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # the loader's "Loading weights" bar; planforge shows its own progress
 
 
 def _report(title: str, metrics: dict[str, Any], out: str | None) -> dict[str, Any]:
