@@ -120,16 +120,6 @@ def storage_schema(schema: Any) -> Any:
     return pa.schema([pa.field(f.name, plain(f.type), f.nullable) for f in schema], metadata=schema.metadata)
 
 
-def record_batches(rows: list[dict[str, Any]], features: datasets.Features) -> list[Any]:
-    """Rows -> Arrow record batches of ``features`` (``Json`` columns encoded as ``datasets`` stores them)."""
-    import pyarrow as pa
-    from datasets.table import table_cast
-
-    schema = features.arrow_schema
-    encoded = [features.encode_example(row) for row in rows]
-    return table_cast(pa.Table.from_pylist(encoded, schema=storage_schema(schema)), schema).to_batches()
-
-
 def make_dataset(rows: list[dict[str, Any]], features: datasets.Features) -> datasets.Dataset:
     """``Dataset.from_list`` that also accepts no rows (an empty split keeps its columns)."""
     import datasets
@@ -192,6 +182,22 @@ def replace_dir(new: Path, target: Path) -> None:
 LOCK_NAME = ".planforge.lock"
 
 
+_HELD: set[Any] = set()  # lock files this process holds
+
+
+def _drop_inherited_locks() -> None:
+    """A forked worker closes its copies of the lock files: the lock lives as long as the process that took it,
+    not as long as a worker that outlives it."""
+    for handle in list(_HELD):
+        with contextlib.suppress(OSError):
+            os.close(handle.fileno())
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 class OutputLock:
     """An exclusive lock on an output folder for as long as a run writes into it.
 
@@ -224,6 +230,7 @@ class OutputLock:
         handle.write(str(os.getpid()))
         handle.flush()
         self._handle = handle
+        _HELD.add(handle)
         return self
 
     def check(self) -> None:
@@ -236,6 +243,7 @@ class OutputLock:
             import fcntl
 
             fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+            _HELD.discard(self._handle)
             self._handle.close()
             self._handle = None
 

@@ -18,6 +18,7 @@ class ChatReply:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    batched: bool = False  # answered through a provider's batch API (billed at its batch price)
 
 
 @dataclass
