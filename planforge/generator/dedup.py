@@ -130,8 +130,11 @@ class Deduplicator:
         self._mix = mix | np.uint64(1)
         self._band_salt = np.arange(self._bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
         self._seen: set[str] = set()
-        self._hashes: list[np.ndarray] = []  # by id: each accepted request's shingle hashes
-        self._signatures = np.empty((1024, num_perm), np.uint32)  # by id, grown by doubling
+        # by id (grown by doubling): each accepted request's shingle hashes, flat, and its MinHash
+        self._flat = np.empty(1 << 16, np.uint32)
+        self._bounds = np.zeros(1025, np.int64)  # id i's hashes are _flat[_bounds[i]:_bounds[i + 1]]
+        self._signatures = np.empty((1024, num_perm), np.uint32)
+        self._count = 0
         self._keys = np.empty(0, np.uint64)
         self._ids = np.empty(0, np.int32)
         self._recent: dict[int, list[int]] = {}
@@ -165,9 +168,10 @@ class Deduplicator:
             agree = (self._signatures[candidates] == found.signature).mean(axis=1)
             candidates = candidates[agree >= self.threshold - CANDIDATE_MARGIN]
         if len(candidates):
-            theirs = [self._hashes[i] for i in candidates.tolist()]
-            sizes = np.fromiter(map(len, theirs), np.int64, len(theirs))
-            hits = np.isin(np.concatenate(theirs), found.hashes)
+            starts, ends = self._bounds[candidates], self._bounds[candidates + 1]
+            sizes = ends - starts
+            theirs = np.concatenate([self._flat[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)])
+            hits = np.isin(theirs, found.hashes)
             shared = np.add.reduceat(hits, np.cumsum(sizes) - sizes)
             if np.any(shared >= self.threshold * (len(found.hashes) + sizes - shared)):
                 return DuplicateCheck(key, "near", found)
@@ -178,11 +182,18 @@ class Deduplicator:
             return
         found = check.fingerprint if check.fingerprint is not None else fingerprint(check.key)
         self._seen.add(check.key)
-        new_id = len(self._hashes)
-        self._hashes.append(found.hashes)
+        new_id = self._count
         if new_id == len(self._signatures):
             self._signatures = np.concatenate([self._signatures, np.empty_like(self._signatures)])
+            self._bounds = np.concatenate([self._bounds, np.zeros(len(self._bounds) - 1, np.int64)])
+        start = self._bounds[new_id]
+        end = start + len(found.hashes)
+        while end > len(self._flat):
+            self._flat = np.concatenate([self._flat, np.empty_like(self._flat)])
+        self._flat[start:end] = found.hashes
+        self._bounds[new_id + 1] = end
         self._signatures[new_id] = found.signature
+        self._count += 1
         for key in self._band_keys(found.signature).tolist():
             self._recent.setdefault(key, []).append(new_id)
         if len(self._recent) > max(4096, len(self._keys) // 4):

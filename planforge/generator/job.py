@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,8 +191,13 @@ def run_job(job: Job, *, on_progress: Callable[[RunStats], None] | None = None) 
                 await job.teacher.aclose()
 
         result = asyncio.run(main())
+        written = time.monotonic()
         sizes = write_dataset(config.out, result.stats.accepted, job.splits, config.seed)
         record = run_record(job, result, sizes)
+        record.extra["timings"] = {
+            "generate": round(result.wall_seconds, 3),
+            "write": round(time.monotonic() - written, 3),
+        }
         record.write(config.out)
     return result, record
 

@@ -30,6 +30,7 @@ from planforge.recipes.loader import Recipe
 
 MAX_CONSECUTIVE_FAILURES = 20
 PROGRESS_EVERY_SECONDS = 0.1
+OFFLINE_CHUNK = 8
 
 
 @dataclass
@@ -225,27 +226,39 @@ async def generate(
     offline = offline_teacher(teacher) and workers is not None
     committer = _Committer(config, stats, dedup, checkpoint)
     done: asyncio.Queue[tuple[int, Assessment | TeacherError]] = asyncio.Queue()
-    tasks: dict[int, asyncio.Task[None]] = {}
+    tasks: set[asyncio.Task[None]] = set()
+    chunk = OFFLINE_CHUNK if offline else 1  # requests per worker task: fewer, larger messages
+    running = 0  # requests in flight
     waiting: dict[int, TeacherRequest] = {}  # issued, not committed
     finished: dict[int, Assessment | TeacherError] = {}
     order: deque[int] = deque()  # issued request numbers, in order
     stop_reason = "target reached"
     last_progress = 0.0
 
+    async def write_offline(requests: list[TeacherRequest]) -> None:
+        specs = [RequestSpec.of(r) for r in requests]
+        outcomes = await workers.run(specs, [None] * len(specs))  # type: ignore[union-attr]
+        for request, outcome in zip(requests, outcomes, strict=True):
+            done.put_nowait((request.seq, outcome))
+
     async def fetch(request: TeacherRequest) -> None:
         outcome: Assessment | TeacherError
         try:
-            if offline:
-                outcome = (await workers.run([RequestSpec.of(request)], [None]))[0]  # type: ignore[union-attr]
+            reply = await teacher.complete(request)
+            if workers is not None:
+                outcome = (await workers.run([RequestSpec.of(request)], [reply]))[0]
             else:
-                reply = await teacher.complete(request)
-                if workers is not None:
-                    outcome = (await workers.run([RequestSpec.of(request)], [reply]))[0]
-                else:
-                    outcome = assessor.assess(request, reply)
+                outcome = assessor.assess(request, reply)
         except TeacherError as error:
             outcome = error
         done.put_nowait((request.seq, outcome))
+
+    def issue(requests: list[TeacherRequest]) -> None:
+        nonlocal running
+        task = asyncio.ensure_future(write_offline(requests) if offline else fetch(requests[0]))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        running += len(requests)
 
     def budget_left() -> str | None:
         if stats.accepted >= config.num_examples:
@@ -265,16 +278,24 @@ async def generate(
         while True:
             # One request first: a wrong key or a dead endpoint costs one request, not a whole window.
             window = config.window if stats.requests else 1
-            while len(tasks) < window and len(waiting) < max(config.lookahead, window) and budget_left() is None:
+            drawn: list[TeacherRequest] = []
+            while running + len(drawn) < window and len(waiting) < max(config.lookahead, window):
+                if budget_left() is not None:
+                    break
                 request = sampler.draw()
                 waiting[request.seq] = request
                 order.append(request.seq)
-                tasks[request.seq] = asyncio.ensure_future(fetch(request))
+                drawn.append(request)
+                if len(drawn) == chunk:
+                    issue(drawn)
+                    drawn = []
+            if drawn:
+                issue(drawn)
             if not waiting:
                 stop_reason = budget_left() or "target reached"
                 break
             seq, outcome = await done.get()
-            del tasks[seq]
+            running -= 1
             finished[seq] = outcome
             while order and order[0] in finished:
                 head = order.popleft()
@@ -289,10 +310,10 @@ async def generate(
         if on_progress:
             on_progress(stats)
     finally:
-        for task in tasks.values():
+        for task in list(tasks):
             task.cancel()
         if tasks:
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
         if workers is not None:
             workers.close()
         checkpoint.close()

@@ -100,66 +100,46 @@ def write_dataset(out: Path, total: int, splits: Mapping[str, float], seed: int)
 
 
 def write_rows(out: Path, labelled: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, int]:
-    """Stream (split, row) pairs into one Arrow file per split, then save the DatasetDict into ``out``.
+    """Stream (split, row) pairs into the DatasetDict in ``out`` (rows with ``tools`` as JSON text).
 
-    Memory holds one batch per split however large the run. A split with no rows is left out (a 0-row split has
-    no Arrow file and ``load_from_disk`` cannot read it). The new dataset is saved beside the old one and swapped
-    in by renames (:func:`planforge.dataset.disk.swap_in_dataset`): a crash never leaves a half-written dataset."""
-    import datasets
+    Memory holds one batch per split however large the run; each split's Arrow file is written once, in place
+    (:class:`~planforge.dataset.disk.SplitWriter`). A split with no rows is left out (a 0-row split has no Arrow
+    file and ``load_from_disk`` cannot read it). The new dataset is written beside the old one and swapped in by
+    renames (:func:`planforge.dataset.disk.swap_in_dataset`): a crash never leaves a half-written dataset."""
     import pyarrow as pa
-    from datasets.table import table_cast
 
-    from planforge.dataset.disk import quiet_datasets, storage_schema, swap_in_dataset
+    from planforge.dataset.disk import SplitWriter, storage_schema, swap_in_dataset, write_dataset_dict_index
     from planforge.dataset.features import PLAN_FEATURES
 
     staging = out / f".dataset-staging-{uuid.uuid4().hex[:8]}"
-    arrow = staging / ".arrow"
-    arrow.mkdir(parents=True)
-    schema = PLAN_FEATURES.arrow_schema
-    stored = storage_schema(schema)
-    sinks: dict[str, Any] = {}
+    staging.mkdir(parents=True)
+    stored = storage_schema(PLAN_FEATURES.arrow_schema)
+    writers: dict[str, SplitWriter] = {}
     pending: dict[str, list[dict[str, Any]]] = {}
-    counts: dict[str, int] = {}
 
     def flush(name: str) -> None:
-        if name not in sinks:
-            sink = pa.OSFile(str(arrow / f"{name}.arrow"), "wb")
-            sinks[name] = (sink, pa.ipc.new_stream(sink, schema))
-        table = table_cast(pa.Table.from_pylist(pending[name], schema=stored), schema)
-        for batch in table.to_batches():
-            sinks[name][1].write_batch(batch)
+        if name not in writers:
+            writers[name] = SplitWriter(staging, name, PLAN_FEATURES)
+        writers[name].write(pa.Table.from_pylist(pending[name], schema=stored))
         pending[name] = []
 
     try:
         for name, row in labelled:
             pending.setdefault(name, []).append(row)
-            counts[name] = counts.get(name, 0) + 1
             if len(pending[name]) >= BATCH_ROWS:
                 flush(name)
         for name in list(pending):
             if pending[name]:
                 flush(name)
-        for sink, stream in sinks.values():
-            stream.close()
-            sink.close()
-        sinks.clear()
-        parts = {
-            name: datasets.Dataset.from_file(
-                str(arrow / f"{name}.arrow"), info=datasets.DatasetInfo(features=PLAN_FEATURES), split=name
-            )
-            for name in SPLIT_NAMES
-            if counts.get(name)
-        }
-        sizes = {name: len(part) for name, part in parts.items()}
-        if parts:
-            with quiet_datasets():
-                datasets.DatasetDict(parts).save_to_disk(str(staging))
-        del parts
-        shutil.rmtree(arrow)
+        names = [name for name in SPLIT_NAMES if name in writers]
+        for name in names:
+            writers[name].close()
+        sizes = {name: writers.pop(name).rows for name in names}
+        if names:
+            write_dataset_dict_index(staging, names)
         swap_in_dataset(staging, out)
     finally:
-        for sink, stream in sinks.values():
-            stream.close()
-            sink.close()
+        for writer in writers.values():
+            writer.abort()
         shutil.rmtree(staging, ignore_errors=True)
     return sizes
