@@ -16,7 +16,8 @@ In tests::
 For benchmarks (foreground process, prints ``READY http://127.0.0.1:PORT/v1`` once listening,
 exits on SIGTERM/SIGINT)::
 
-    python -m tests.support.openai_server --port 0 --latency 0.2 [--content-file F]
+    python -m tests.support.openai_server --port 0 --latency 0.2 [--content-file F | --replies-file F]
+        [--fault-rate 0.1]
 
 Endpoints: ``POST /v1/chat/completions`` (non-streaming) and ``GET /v1/models``.
 """
@@ -47,7 +48,9 @@ __all__ = [
     "OpenAIServer",
     "Received",
     "Reply",
+    "ReplyBook",
     "Responder",
+    "messages_key",
     "script",
 ]
 
@@ -169,6 +172,49 @@ class Reply:
     def dropped(cls, delay: float = 0.0) -> Reply:
         """Close the connection without an HTTP response."""
         return cls(drop=True, delay=delay)
+
+
+def messages_key(request: dict) -> str:
+    """The key of a request by its messages (what :class:`ReplyBook` files replies under)."""
+    import hashlib
+
+    return hashlib.sha1(json.dumps(request.get("messages"), sort_keys=True).encode()).hexdigest()
+
+
+class ReplyBook:
+    """A responder that answers each request with the content filed under its messages (``{"key", "content"}``
+    lines, keys from :func:`messages_key`), the default content otherwise, after ``latency`` seconds.
+
+    ``fault_rate``: the share of distinct requests whose first attempt fails (chosen by a hash of the key, so
+    the same ones in every run), half with 429 and ``Retry-After: retry_after``, half with 500; the retry is
+    answered normally."""
+
+    def __init__(self, contents: dict[str, str], *, latency: float = 0.0, fault_rate: float = 0.0, retry_after=1):
+        self.contents = contents
+        self.latency = latency
+        self.fault_rate = fault_rate
+        self.retry_after = retry_after
+        self.lock = threading.Lock()
+        self.attempts: dict[str, int] = {}
+        self.faults = 0
+
+    @classmethod
+    def load(cls, path: str, **kw: Any) -> ReplyBook:
+        with open(path, encoding="utf-8") as handle:
+            contents = {line["key"]: line["content"] for line in map(json.loads, handle)}
+        return cls(contents, **kw)
+
+    def __call__(self, request: dict, n: int) -> Reply:
+        key = messages_key(request)
+        with self.lock:
+            attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
+        if attempt == 1 and int(key[:8], 16) / 0xFFFFFFFF < self.fault_rate:
+            with self.lock:
+                self.faults += 1
+            if int(key[8:10], 16) % 2:
+                return Reply.rate_limited(retry_after=self.retry_after, delay=self.latency)
+            return Reply.server_error(delay=self.latency)
+        return Reply(self.contents.get(key, DEFAULT_CONTENT), delay=self.latency)
 
 
 def _fmt_number(x: float) -> str:
@@ -565,7 +611,10 @@ async def _cli_main(args: argparse.Namespace) -> None:
     else:
         content = args.content if args.content is not None else DEFAULT_CONTENT
     fixed = Reply(content=content, delay=args.latency)
-    app = _App(lambda request, n: fixed, api_key=args.api_key)
+    responder: Responder = lambda request, n: fixed  # noqa: E731
+    if args.replies_file:
+        responder = ReplyBook.load(args.replies_file, latency=args.latency, fault_rate=args.fault_rate)
+    app = _App(responder, api_key=args.api_key)
     app.record_requests = False  # long benchmark runs must not grow memory
     sock = _bind(args.host, args.port)
     runner = await _start(app, sock, shutdown_timeout=1.0)
@@ -594,6 +643,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--content-file", help="file whose text is the assistant content of every answer")
     p.add_argument("--content", help="assistant content of every answer (default: a small JSON document)")
     p.add_argument("--api-key", help="require 'Authorization: Bearer <key>'")
+    p.add_argument("--replies-file", help="JSONL of {key, content}: the answer to each request by its messages")
+    p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests whose first attempt fails")
     args = p.parse_args(argv)
     asyncio.run(_cli_main(args))
     return 0

@@ -6,6 +6,7 @@ the client brings structured output, retries, rate limits and the reply cache (:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from planforge.generator.teachers.base import TeacherReply, TeacherRequest
@@ -74,6 +75,8 @@ class LLMTeacher:
         self.endpoint = client.endpoint
         self.temperature = recipe.teacher["temperature"] if temperature is None else temperature
         self.max_tokens = max_tokens or recipe.teacher["max_tokens"]
+        self._functions = {spec.name: render_function(spec) for spec in recipe.tools.specs}
+        self._system = lru_cache(maxsize=1024)(self._system_for)  # by offered functions, in order
 
     @property
     def stats(self) -> ClientStats:
@@ -82,6 +85,16 @@ class LLMTeacher:
     # -- prompt ----------------------------------------------------------------------------------------
 
     def messages(self, request: TeacherRequest) -> list[dict[str, Any]]:
+        """The system turn depends only on the offered functions (built once per set), the user turn on the
+        targets, the count and "now"."""
+        teacher = self.recipe.teacher
+        system = self._system(tuple(request.tools))
+        user = teacher.get("user_prompt", DEFAULT_USER_PROMPT).format(
+            num_examples=request.num_examples, targets=", ".join(request.targets), now=request.now
+        )
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def _system_for(self, offered: tuple[str, ...]) -> str:
         teacher = self.recipe.teacher
         few_shot = (
             "\n\n".join(
@@ -91,16 +104,12 @@ class LLMTeacher:
             or "(none)"
         )
         rules = "\n".join(f"- {r.description}" for r in self.recipe.rules) or "- (none)"
-        system = teacher.get("system_prompt", DEFAULT_SYSTEM_PROMPT).format(
+        return teacher.get("system_prompt", DEFAULT_SYSTEM_PROMPT).format(
             planner_instructions=teacher.get("planner_instructions", PLANNER_INSTRUCTIONS),
-            functions="\n".join(render_function(spec) for spec in request.tools.specs),
+            functions="\n".join(self._functions[name] for name in offered),
             rules=rules,
             few_shot=few_shot,
         )
-        user = teacher.get("user_prompt", DEFAULT_USER_PROMPT).format(
-            num_examples=request.num_examples, targets=", ".join(request.targets), now=request.now
-        )
-        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def render(self, request: TeacherRequest) -> str:
         return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in self.messages(request))
