@@ -23,9 +23,15 @@ def run_recipe(
         str, typer.Option(help="auto | openai | template (auto: openai if an endpoint or key is set)")
     ] = "auto",
     model: Annotated[str | None, typer.Option(help="Teacher model (openai teacher; default gpt-4o-mini).")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (or OPENAI_BASE_URL).")] = None,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option(help="OpenAI-compatible endpoint (or OPENAI_BASE_URL); give it again to spread requests."),
+    ] = None,
+    endpoints: Annotated[
+        Path | None, typer.Option(help="File of endpoints, one 'URL [CONCURRENCY]' a line (# comments).")
+    ] = None,
     api_key_env: Annotated[str, typer.Option(help="Environment variable holding the API key.")] = "OPENAI_API_KEY",
-    concurrency: Annotated[int, typer.Option(min=1, help="Teacher requests in flight.")] = 32,
+    concurrency: Annotated[int, typer.Option(min=1, help="Teacher requests in flight (per endpoint).")] = 32,
     rpm: Annotated[float | None, typer.Option(help="Requests per minute limit.")] = None,
     tpm: Annotated[float | None, typer.Option(help="Tokens per minute limit.")] = None,
     max_requests: Annotated[int | None, typer.Option(min=1, help="Stop after this many teacher requests.")] = None,
@@ -51,8 +57,9 @@ def run_recipe(
     from planforge.errors import Interrupted, RunAborted
     from planforge.generator.checkpoint import Checkpoint
     from planforge.generator.job import JobSettings, TeacherOptions, estimate, prepare_job, run_job
-    from planforge.llms.endpoint import EndpointOptions
+    from planforge.llms.endpoint import EndpointOptions, endpoints_given
 
+    urls = endpoints_given(base_url or [], endpoints)
     settings = JobSettings(
         recipe=recipe,
         out=out_dir,
@@ -61,7 +68,8 @@ def run_recipe(
             kind=teacher,
             endpoint=EndpointOptions(
                 model=model,
-                base_url=base_url,
+                base_url=urls[0][0] if len(urls) == 1 else None,
+                endpoints=tuple(urls) if len(urls) > 1 else (),
                 api_key_env=api_key_env,
                 concurrency=concurrency,
                 requests_per_minute=rpm,
@@ -165,6 +173,11 @@ def summary_table(record, *, teacher_note: str | None = None):
         rows.append(("answered from the cache", f"{client['cache_hits']:,} requests ({record.base_url})"))
     for note in client.get("notes") or ():
         rows.append(("endpoint", note))
+    for found in client.get("endpoints") or ():
+        latency = f", p50 {found['latency_p50_s'] * 1000:.0f} ms" if found.get("latency_p50_s") is not None else ""
+        rows.append(
+            (f"endpoint {found['url']}", f"{found['requests']:,} requests, {found['failures']:,} failed{latency}")
+        )
     who = "offline template teacher" if record.teacher == "template" else f"{record.teacher}, {record.model}"
     title = f"run summary: {record.recipe['name']} ({who})"
     return key_value_table(title, rows)

@@ -129,7 +129,7 @@ def prepare_job(settings: JobSettings) -> Job:
     splits = parse_splits(settings.splits) if settings.splits else dict(recipe.splits)
     override = parse_price(settings.price) if settings.price else None
     teacher = build_teacher(recipe, settings.teacher, settings.seed, dry_run=settings.dry_run)
-    concurrency = settings.teacher.endpoint.concurrency
+    concurrency = settings.teacher.endpoint.total_concurrency()
     config = RunConfig(
         recipe=recipe,
         out=settings.out,

@@ -260,6 +260,12 @@ async def generate(
         task.add_done_callback(tasks.discard)
         running += len(requests)
 
+    def enough_coming() -> bool:
+        """Would what is answered and in flight reach the target? Then wait for it before asking for more."""
+        answered = sum(len(o.candidates) for o in finished.values() if isinstance(o, Assessment))
+        per_request = stats.accepted / stats.requests if stats.requests else config.sampling()["examples_per_request"]
+        return stats.accepted + answered + running * per_request >= config.num_examples
+
     def budget_left() -> str | None:
         if stats.accepted >= config.num_examples:
             return "target reached"
@@ -280,7 +286,7 @@ async def generate(
             window = config.window if stats.requests else 1
             drawn: list[TeacherRequest] = []
             while running + len(drawn) < window and len(waiting) < max(config.lookahead, window):
-                if budget_left() is not None:
+                if budget_left() is not None or (waiting and enough_coming()):
                     break
                 request = sampler.draw()
                 waiting[request.seq] = request
