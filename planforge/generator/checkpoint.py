@@ -189,3 +189,18 @@ class Checkpoint:
         if force or now - self._last_sync > FSYNC_EVERY_SECONDS:
             os.fsync(self._file.fileno())  # on disk: survives a power cut, at most a few seconds lost
             self._last_sync = now
+
+
+class BatchLog:
+    """The checkpoint as the journal of a run's provider batches (:class:`planforge.llms.batch.BatchJournal`)."""
+
+    def __init__(self, checkpoint: Checkpoint, entries: list[dict[str, Any]]):
+        self.checkpoint = checkpoint
+        self._entries = [{k: v for k, v in e.items() if k != "kind"} for e in entries]
+
+    def record(self, entry: dict[str, Any]) -> None:
+        self.checkpoint.record_batch(entry)
+        self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        return list(self._entries)

@@ -48,6 +48,11 @@ def run_recipe(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
     max_retries: Annotated[int, typer.Option(min=0, help="Retries per request (429, 5xx, timeouts).")] = 6,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds per teacher request.")] = 120.0,
+    batch: Annotated[
+        bool, typer.Option(help="Send requests as provider batches (half price); what fails goes online.")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000, help="Requests per batch at most.")] = 1000,
+    batch_poll: Annotated[float, typer.Option(min=0.01, help="Seconds between polls of a batch.")] = 30.0,
     response_format: Annotated[
         str,
         typer.Option(help="json_schema | json_object | prompt: how replies are constrained (refusals fall back)."),
@@ -79,6 +84,10 @@ def run_recipe(
                 cache_dir=cache_dir,
                 use_cache=not no_cache,
                 structured_output=response_format,
+                batch=batch,
+                batch_size=batch_size,
+                batch_poll_seconds=batch_poll,
+                batch_flush_seconds=min(2.0, batch_poll),
             ),
         ),
         seed=seed,
@@ -169,6 +178,15 @@ def summary_table(record, *, teacher_note: str | None = None):
     if stats["failed_requests"]:
         rows.append(("re-run", f"{stats['failed_requests']:,} failed requests are not cached and will be retried"))
     client = record.extra.get("client") or {}
+    batches = client.get("batches") or {}
+    if batches.get("ids"):
+        rows.append(
+            (
+                "batches (half price)",
+                f"{len(batches['ids']):,} batches, {batches['answered']:,} answered; {batches['failed']:,} failed and "
+                f"{batches['expired']:,} expired went online ({batches['online']:,} online requests)",
+            )
+        )
     if client.get("cache_hits"):
         rows.append(("answered from the cache", f"{client['cache_hits']:,} requests ({record.base_url})"))
     for note in client.get("notes") or ():

@@ -33,6 +33,8 @@ TEACHERS = ("auto", "openai", "template")
 ASSUMED_ACCEPTANCE = 0.8
 #: completion tokens a dry-run estimate assumes per example
 ASSUMED_COMPLETION_TOKENS = 120
+#: provider batches a --batch run keeps open at once
+BATCHES_IN_FLIGHT = 4
 
 
 @dataclass
@@ -99,6 +101,10 @@ def build_teacher(recipe: Recipe, options: TeacherOptions, seed: int, *, dry_run
     return LLMTeacher(recipe, client)
 
 
+def job_kind(settings: JobSettings) -> str:
+    return settings.teacher.resolved_kind()
+
+
 def check_settings(settings: JobSettings) -> None:
     """What must hold before anything is loaded or called: honest teacher settings and a usable --out."""
     teacher = settings.teacher
@@ -143,6 +149,11 @@ def prepare_job(settings: JobSettings) -> Job:
         window=max(2 * concurrency, 8),
         price=override if override is not None else price_for(teacher.model, recipe.pricing),
     )
+    endpoint = settings.teacher.endpoint
+    if endpoint.batch and job_kind(settings) == "openai":
+        # a batch fills from the requests in flight: as many as BATCHES_IN_FLIGHT batches need, no more
+        config.window = max(8, min(config.expected_requests(), endpoint.batch_size * BATCHES_IN_FLIGHT))
+        config.lookahead = max(config.lookahead, config.window)
     return Job(settings, recipe, teacher, config, splits)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from planforge.errors import RunAborted
 from planforge.generator.assess import Assessment, Assessor, RequestSpec, Workers, default_workers, offline_teacher
-from planforge.generator.checkpoint import Checkpoint
+from planforge.generator.checkpoint import BatchLog, Checkpoint
 from planforge.generator.dedup import Deduplicator, fingerprints
 from planforge.generator.sampler import FunctionSampler
 from planforge.generator.shards import ShardSampler
@@ -218,6 +218,9 @@ async def generate(
         sampler.skip_to(state.next_seq)
     else:
         checkpoint.start(header)
+    attach = getattr(teacher, "attach_journal", None)
+    if attach is not None:
+        attach(BatchLog(checkpoint, state.batches if resumed else []))
     assessor = Assessor(config.recipe, teacher.name, config.price)
     workers_wanted = config.workers
     if workers_wanted is None:

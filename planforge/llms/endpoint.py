@@ -32,6 +32,10 @@ class EndpointOptions:
     #: several endpoints serving the model, as (base URL, concurrency or None for ``concurrency``): requests are
     #: spread across them (:class:`~planforge.llms.pool.EndpointPool`); empty: ``base_url`` alone
     endpoints: tuple[tuple[str, int | None], ...] = ()
+    batch: bool = False  # send requests as provider batches (half price), failures online
+    batch_size: int = 1000  # requests per batch at most
+    batch_poll_seconds: float = 30.0
+    batch_flush_seconds: float = 2.0  # a batch not full is submitted once no request joined it for this long
 
     def endpoint_list(self) -> list[tuple[str | None, int]]:
         """(base URL, concurrency) of every endpoint to use."""
@@ -103,6 +107,8 @@ def connect(
 
     if check:
         options.check()
+    if options.batch and len(options.endpoint_list()) > 1:
+        raise ConfigError("--batch sends batches to one endpoint: give one --base-url")
     if options.structured_output not in STRUCTURED_MODES:
         modes = ", ".join(STRUCTURED_MODES)
         raise ConfigError(f"--response-format must be one of {modes}, not {options.structured_output!r}")
@@ -128,6 +134,17 @@ def connect(
 
         client: ChatClient = EndpointPool(
             members, [c for _, c in endpoints], attempts=max(len(members), options.max_retries + 1)
+        )
+    elif options.batch:
+        from planforge.llms.batch import Batched
+
+        plain = members[0].inner  # type: ignore[attr-defined]
+        client = Batched(
+            plain,
+            members[0],
+            max_size=options.batch_size,
+            flush_after=options.batch_flush_seconds,
+            poll_every=options.batch_poll_seconds,
         )
     else:
         client = members[0]

@@ -114,6 +114,11 @@ class OpenAIChatClient:
         self._probe = self._client.with_options(max_retries=0)
         self._lock = asyncio.Lock()
 
+    @property
+    def sdk(self) -> Any:
+        """The SDK client (its retries and auth): for the few calls beyond chat (the batch API)."""
+        return self._client
+
     # -- the request --------------------------------------------------------------------------------------
 
     def _response_format(self, mode: str) -> dict[str, Any] | None:

@@ -122,5 +122,14 @@ class LLMTeacher:
     async def complete(self, request: TeacherRequest) -> TeacherReply:
         return await self.client.chat(self.messages(request), self.sampling_params())
 
+    def attach_journal(self, journal: Any) -> None:
+        """Hand the run's batch journal to the client's batch layer, when it has one."""
+        layer: Any = self.client
+        while layer is not None:
+            if hasattr(layer, "attach_journal"):
+                layer.attach_journal(journal)
+                return
+            layer = getattr(layer, "inner", None)
+
     async def aclose(self) -> None:
         await self.client.aclose()
