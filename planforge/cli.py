@@ -62,13 +62,14 @@ def validate(
 def _register() -> None:
     """The commands of each package; each imports its heavy dependencies inside the command."""
     from planforge.curation_ui.cli import review_app
-    from planforge.generator.cli import run_app
+    from planforge.generator.cli import merge, run_app
     from planforge.pairs.cli import pairs
     from planforge.publishing.cli import register as register_publishing
     from planforge.recipes.cli import recipes_app
     from planforge.trainers.cli import eval_app, train_app
 
     app.add_typer(run_app, name="run")
+    app.command("merge")(merge)
     app.add_typer(recipes_app, name="recipes")
     app.add_typer(train_app, name="train")
     app.add_typer(eval_app, name="eval")

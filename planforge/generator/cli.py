@@ -53,6 +53,17 @@ def run_recipe(
     ] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=50_000, help="Requests per batch at most.")] = 1000,
     batch_poll: Annotated[float, typer.Option(min=0.01, help="Seconds between polls of a batch.")] = 30.0,
+    shard: Annotated[
+        str | None, typer.Option(help="I/N: make the I-th of N disjoint parts of the run (join them: gen merge).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, help="Processes assessing replies (default: one per core, template teacher).")
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(help="Run --shards parts as Ray tasks on this cluster ('auto', ray://HOST:PORT, or 'local')."),
+    ] = None,
+    shards: Annotated[int, typer.Option(min=1, help="Parts of a --ray run.")] = 2,
     response_format: Annotated[
         str,
         typer.Option(help="json_schema | json_object | prompt: how replies are constrained (refusals fall back)."),
@@ -100,7 +111,17 @@ def run_recipe(
         resume=resume,
         overwrite=overwrite,
         dry_run=dry_run,
+        shard=shard,
+        workers=workers,
     )
+    if ray is not None:
+        from planforge.generator.distributed import RayRun, run_on_ray
+
+        found = run_on_ray(RayRun(settings, shards=shards, address=ray))
+        made = ", ".join(f"{k} {v:,}" for k, v in found.splits.items())
+        removed = sum(found.duplicates.values())
+        say(f"wrote {out_dir}: {found.rows:,} rows from {shards} Ray tasks ({made}); {removed:,} duplicates removed")
+        return
     job = prepare_job(settings)
     fallback = "auto: no endpoint or API key set" if teacher == "auto" else None
     if job.teacher_kind == "template":
@@ -199,3 +220,24 @@ def summary_table(record, *, teacher_note: str | None = None):
     who = "offline template teacher" if record.teacher == "template" else f"{record.teacher}, {record.model}"
     title = f"run summary: {record.recipe['name']} ({who})"
     return key_value_table(title, rows)
+
+
+def merge(
+    shards: Annotated[list[Path], typer.Argument(help="Output folders of `gen run --shard I/N` of one run.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder: the merged DatasetDict and run.json.")],
+    splits: Annotated[str, typer.Option(help="Split shares; a row's split is drawn from its id.")] = (
+        "validation=0.05,test=0.05"
+    ),
+    seed: Annotated[int | None, typer.Option(help="Seed of the split draw (default: the run's).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace what --out holds.")] = False,
+) -> None:
+    """Join the shards of one run: duplicates removed across shards, splits drawn from each row's id."""
+    from planforge.generator.merge import MergeConfig, merge_shards
+    from planforge.generator.writer import parse_splits
+
+    found = merge_shards(MergeConfig(list(shards), out_dir, parse_splits(splits), seed=seed, overwrite=overwrite))
+    dropped = ", ".join(f"{v:,} {k}" for k, v in found.duplicates.items()) or "none"
+    say(
+        f"wrote {out_dir}: {found.rows:,} rows ({', '.join(f'{k} {v:,}' for k, v in found.splits.items())}) from "
+        f"{len(found.shards)} shards; duplicates across shards removed: {dropped}"
+    )

@@ -21,6 +21,7 @@ from planforge.errors import ConfigError, OutputError
 from planforge.generator.pricing import cost_usd, parse_price, price_for
 from planforge.generator.run import RunConfig, RunResult, RunStats, generate
 from planforge.generator.sampler import FunctionSampler
+from planforge.generator.shards import parse_shard, shard_target
 from planforge.generator.teachers.base import Teacher
 from planforge.generator.writer import parse_splits, write_dataset
 from planforge.llms.endpoint import EndpointOptions
@@ -67,6 +68,8 @@ class JobSettings:
     resume: bool = False
     overwrite: bool = False  # replace a dataset already in ``out`` (without --resume)
     dry_run: bool = False  # nothing is called: no key needed
+    shard: str | None = None  # "I/N": make the I-th of N disjoint parts of the run (gen merge joins them)
+    workers: int | None = None  # processes assessing replies (None: one per core for the template teacher)
 
 
 @dataclass
@@ -136,10 +139,13 @@ def prepare_job(settings: JobSettings) -> Job:
     override = parse_price(settings.price) if settings.price else None
     teacher = build_teacher(recipe, settings.teacher, settings.seed, dry_run=settings.dry_run)
     concurrency = settings.teacher.endpoint.total_concurrency()
+    shard = parse_shard(settings.shard) if settings.shard else None
     config = RunConfig(
         recipe=recipe,
         out=settings.out,
-        num_examples=settings.num_examples,
+        num_examples=shard_target(settings.num_examples, *shard) if shard else settings.num_examples,
+        shard=shard,
+        workers=settings.workers,
         seed=settings.seed,
         max_requests=settings.max_requests,
         max_cost=settings.max_cost,
@@ -264,7 +270,10 @@ def run_record(job: Job, result: RunResult, sizes: dict[str, int]) -> RunRecord:
         teacher_calls=result.teacher_calls,
         stats=stats,
         argv=[scrub_text(a) for a in sys.argv],
-        extra={"client": teacher.stats.to_dict()} if teacher.stats is not None else {},
+        extra={
+            **({"client": teacher.stats.to_dict()} if teacher.stats is not None else {}),
+            **({"shard": list(config.shard)} if config.shard else {}),
+        },
     )
 
 
