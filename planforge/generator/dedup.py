@@ -56,15 +56,27 @@ _SHINGLE_MIX = np.random.default_rng(0).integers(1, 2**63, size=SHINGLE, dtype=n
 
 
 def shingle_hashes(normalized: str) -> np.ndarray:
-    """The 32-bit hashes of a text's character shingles, sorted and unique: each window of code points is hashed
-    by a random linear map modulo 2**64 (its high bits), all windows at once."""
-    points = np.frombuffer(normalized.encode("utf-32-le"), np.uint32).astype(np.uint64)
-    if len(points) < SHINGLE:
-        points = np.concatenate([points, np.zeros(SHINGLE - len(points), np.uint64)])
-    windows = np.lib.stride_tricks.sliding_window_view(points, SHINGLE)
+    """The 32-bit hashes of a text's character shingles, sorted and unique."""
+    return _shingle_hashes([normalized])[0]
+
+
+def _shingle_hashes(keys: Sequence[str]) -> list[np.ndarray]:
+    """Each text's shingle hashes, all texts in one pass: every window of code points is hashed by a random
+    linear map modulo 2**64 (its high bits); windows that cross from one text into the next are dropped."""
+    padded = [k + "\0" * (SHINGLE - len(k)) if len(k) < SHINGLE else k for k in keys]
+    points = np.frombuffer("".join(padded).encode("utf-32-le"), np.uint32).astype(np.uint64)
+    lengths = np.fromiter(map(len, padded), np.int64, len(padded))
+    ends = np.cumsum(lengths)
+    count = len(points) - SHINGLE + 1
     with np.errstate(over="ignore"):
-        mixed = (windows * _SHINGLE_MIX).sum(axis=1, dtype=np.uint64)
-    return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
+        mixed = points[:count] * _SHINGLE_MIX[0]
+        for j in range(1, SHINGLE):
+            mixed += points[j : j + count] * _SHINGLE_MIX[j]
+    owner = np.repeat(np.arange(len(padded), dtype=np.uint64), lengths)[:count]
+    keep = np.arange(count) + SHINGLE <= ends[owner.astype(np.int64)]
+    tagged = np.unique((owner[keep] << np.uint64(32)) | (mixed[keep] >> np.uint64(32)))
+    cuts = np.searchsorted(tagged >> np.uint64(32), np.arange(1, len(padded), dtype=np.uint64))
+    return [part.astype(np.uint32) for part in np.split(tagged, cuts)]
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,7 @@ def fingerprints(texts: Sequence[str], num_perm: int = NUM_PERM, seed: int = 1) 
     if not texts:
         return []
     keys = [normalize(t) for t in texts]
-    hashes = [shingle_hashes(k) for k in keys]
+    hashes = _shingle_hashes(keys)
     a, b = _permutations(num_perm, seed)
     stacked = np.concatenate(hashes).astype(np.uint64)
     with np.errstate(over="ignore"):  # the multiply-shift family works modulo 2**64 on purpose
