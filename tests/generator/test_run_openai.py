@@ -230,3 +230,13 @@ def test_a_request_waiting_out_a_retry_holds_up_nothing_and_the_dataset_is_the_s
     waited, reference = (datasets.load_from_disk(str(tmp_path / x)) for x in ("waited", "clean"))
     for split in reference:
         assert waited[split].to_list() == reference[split].to_list()
+
+
+def test_replies_assessed_in_worker_processes_give_the_same_dataset(tmp_path, template_responder):
+    args = ["-n", "60", "--examples-per-request", "3", "--concurrency", "4", "--no-cache", "--seed", "5"]
+    for name, workers in (("inline", "0"), ("pool", "2")):
+        with OpenAIServer(FaultyTeacher(template_responder, scenarios=("ok",))) as server:
+            result = gen(server.base_url, "--out", str(tmp_path / name), *args, "--workers", workers)
+            assert result.returncode == 0, result.stderr
+    inline, pool = (datasets.load_from_disk(str(tmp_path / x)) for x in ("inline", "pool"))
+    assert {s: inline[s].to_list() for s in inline} == {s: pool[s].to_list() for s in pool}
