@@ -85,7 +85,7 @@ def validate(
 def _register() -> None:
     """The commands of each package; each imports its heavy dependencies inside the command."""
     from planforge.curation_ui.cli import review_app
-    from planforge.generator.cli import run_app
+    from planforge.generator.cli import merge, run_app
     from planforge.interchange.cli import export, import_
     from planforge.pairs.cli import pairs
     from planforge.publishing.cli import register as register_publishing
@@ -93,6 +93,7 @@ def _register() -> None:
     from planforge.trainers.cli import eval_app, train_app
 
     app.add_typer(run_app, name="run")
+    app.command("merge")(merge)
     app.add_typer(recipes_app, name="recipes")
     app.add_typer(train_app, name="train")
     app.add_typer(eval_app, name="eval")

@@ -23,9 +23,15 @@ def run_recipe(
         str, typer.Option(help="auto | openai | template (auto: openai if an endpoint or key is set)")
     ] = "auto",
     model: Annotated[str | None, typer.Option(help="Teacher model (openai teacher; default gpt-4o-mini).")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (or OPENAI_BASE_URL).")] = None,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option(help="OpenAI-compatible endpoint (or OPENAI_BASE_URL); give it again to spread requests."),
+    ] = None,
+    endpoints: Annotated[
+        Path | None, typer.Option(help="File of endpoints, one 'URL [CONCURRENCY]' a line (# comments).")
+    ] = None,
     api_key_env: Annotated[str, typer.Option(help="Environment variable holding the API key.")] = "OPENAI_API_KEY",
-    concurrency: Annotated[int, typer.Option(min=1, help="Teacher requests in flight.")] = 32,
+    concurrency: Annotated[int, typer.Option(min=1, help="Teacher requests in flight (per endpoint).")] = 32,
     rpm: Annotated[float | None, typer.Option(help="Requests per minute limit.")] = None,
     tpm: Annotated[float | None, typer.Option(help="Tokens per minute limit.")] = None,
     max_requests: Annotated[int | None, typer.Option(min=1, help="Stop after this many teacher requests.")] = None,
@@ -42,6 +48,22 @@ def run_recipe(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
     max_retries: Annotated[int, typer.Option(min=0, help="Retries per request (429, 5xx, timeouts).")] = 6,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds per teacher request.")] = 120.0,
+    batch: Annotated[
+        bool, typer.Option(help="Send requests as provider batches (half price); what fails goes online.")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000, help="Requests per batch at most.")] = 1000,
+    batch_poll: Annotated[float, typer.Option(min=0.01, help="Seconds between polls of a batch.")] = 30.0,
+    shard: Annotated[
+        str | None, typer.Option(help="I/N: make the I-th of N disjoint parts of the run (join them: gen merge).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, help="Processes assessing replies (default: one per core, template teacher).")
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(help="Run --shards parts as Ray tasks on this cluster ('auto', ray://HOST:PORT, or 'local')."),
+    ] = None,
+    shards: Annotated[int, typer.Option(min=1, help="Parts of a --ray run.")] = 2,
     response_format: Annotated[
         str,
         typer.Option(help="json_schema | json_object | prompt: how replies are constrained (refusals fall back)."),
@@ -51,8 +73,9 @@ def run_recipe(
     from planforge.errors import Interrupted, RunAborted
     from planforge.generator.checkpoint import Checkpoint
     from planforge.generator.job import JobSettings, TeacherOptions, estimate, prepare_job, run_job
-    from planforge.llms.endpoint import EndpointOptions
+    from planforge.llms.endpoint import EndpointOptions, endpoints_given
 
+    urls = endpoints_given(base_url or [], endpoints)
     settings = JobSettings(
         recipe=recipe,
         out=out_dir,
@@ -61,7 +84,8 @@ def run_recipe(
             kind=teacher,
             endpoint=EndpointOptions(
                 model=model,
-                base_url=base_url,
+                base_url=urls[0][0] if len(urls) == 1 else None,
+                endpoints=tuple(urls) if len(urls) > 1 else (),
                 api_key_env=api_key_env,
                 concurrency=concurrency,
                 requests_per_minute=rpm,
@@ -71,6 +95,10 @@ def run_recipe(
                 cache_dir=cache_dir,
                 use_cache=not no_cache,
                 structured_output=response_format,
+                batch=batch,
+                batch_size=batch_size,
+                batch_poll_seconds=batch_poll,
+                batch_flush_seconds=min(2.0, batch_poll),
             ),
         ),
         seed=seed,
@@ -83,7 +111,17 @@ def run_recipe(
         resume=resume,
         overwrite=overwrite,
         dry_run=dry_run,
+        shard=shard,
+        workers=workers,
     )
+    if ray is not None:
+        from planforge.generator.distributed import RayRun, run_on_ray
+
+        found = run_on_ray(RayRun(settings, shards=shards, address=ray))
+        made = ", ".join(f"{k} {v:,}" for k, v in found.splits.items())
+        removed = sum(found.duplicates.values())
+        say(f"wrote {out_dir}: {found.rows:,} rows from {shards} Ray tasks ({made}); {removed:,} duplicates removed")
+        return
     job = prepare_job(settings)
     fallback = "auto: no endpoint or API key set" if teacher == "auto" else None
     if job.teacher_kind == "template":
@@ -161,10 +199,45 @@ def summary_table(record, *, teacher_note: str | None = None):
     if stats["failed_requests"]:
         rows.append(("re-run", f"{stats['failed_requests']:,} failed requests are not cached and will be retried"))
     client = record.extra.get("client") or {}
+    batches = client.get("batches") or {}
+    if batches.get("ids"):
+        rows.append(
+            (
+                "batches (half price)",
+                f"{len(batches['ids']):,} batches, {batches['answered']:,} answered; {batches['failed']:,} failed and "
+                f"{batches['expired']:,} expired went online ({batches['online']:,} online requests)",
+            )
+        )
     if client.get("cache_hits"):
         rows.append(("answered from the cache", f"{client['cache_hits']:,} requests ({record.base_url})"))
     for note in client.get("notes") or ():
         rows.append(("endpoint", note))
+    for found in client.get("endpoints") or ():
+        latency = f", p50 {found['latency_p50_s'] * 1000:.0f} ms" if found.get("latency_p50_s") is not None else ""
+        rows.append(
+            (f"endpoint {found['url']}", f"{found['requests']:,} requests, {found['failures']:,} failed{latency}")
+        )
     who = "offline template teacher" if record.teacher == "template" else f"{record.teacher}, {record.model}"
     title = f"run summary: {record.recipe['name']} ({who})"
     return key_value_table(title, rows)
+
+
+def merge(
+    shards: Annotated[list[Path], typer.Argument(help="Output folders of `gen run --shard I/N` of one run.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder: the merged DatasetDict and run.json.")],
+    splits: Annotated[str, typer.Option(help="Split shares; a row's split is drawn from its id.")] = (
+        "validation=0.05,test=0.05"
+    ),
+    seed: Annotated[int | None, typer.Option(help="Seed of the split draw (default: the run's).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace what --out holds.")] = False,
+) -> None:
+    """Join the shards of one run: duplicates removed across shards, splits drawn from each row's id."""
+    from planforge.dataset.splits import parse_splits
+    from planforge.generator.merge import MergeConfig, merge_shards
+
+    found = merge_shards(MergeConfig(list(shards), out_dir, parse_splits(splits), seed=seed, overwrite=overwrite))
+    dropped = ", ".join(f"{v:,} {k}" for k, v in found.duplicates.items()) or "none"
+    say(
+        f"wrote {out_dir}: {found.rows:,} rows ({', '.join(f'{k} {v:,}' for k, v in found.splits.items())}) from "
+        f"{len(found.shards)} shards; duplicates across shards removed: {dropped}"
+    )

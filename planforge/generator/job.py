@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from planforge.errors import ConfigError, OutputError
 from planforge.generator.pricing import cost_usd, parse_price, price_for
 from planforge.generator.run import RunConfig, RunResult, RunStats, generate
 from planforge.generator.sampler import FunctionSampler
+from planforge.generator.shards import parse_shard, shard_target
 from planforge.generator.teachers.base import Teacher
 from planforge.generator.writer import write_dataset
 from planforge.llms.endpoint import EndpointOptions
@@ -33,6 +35,8 @@ TEACHERS = ("auto", "openai", "template")
 ASSUMED_ACCEPTANCE = 0.8
 #: completion tokens a dry-run estimate assumes per example
 ASSUMED_COMPLETION_TOKENS = 120
+#: provider batches a --batch run keeps open at once
+BATCHES_IN_FLIGHT = 4
 
 
 @dataclass
@@ -65,6 +69,8 @@ class JobSettings:
     resume: bool = False
     overwrite: bool = False  # replace a dataset already in ``out`` (without --resume)
     dry_run: bool = False  # nothing is called: no key needed
+    shard: str | None = None  # "I/N": make the I-th of N disjoint parts of the run (gen merge joins them)
+    workers: int | None = None  # processes assessing replies (None: one per core for the template teacher)
 
 
 @dataclass
@@ -99,6 +105,10 @@ def build_teacher(recipe: Recipe, options: TeacherOptions, seed: int, *, dry_run
     return LLMTeacher(recipe, client)
 
 
+def job_kind(settings: JobSettings) -> str:
+    return settings.teacher.resolved_kind()
+
+
 def check_settings(settings: JobSettings) -> None:
     """What must hold before anything is loaded or called: honest teacher settings and a usable --out."""
     teacher = settings.teacher
@@ -129,11 +139,14 @@ def prepare_job(settings: JobSettings) -> Job:
     splits = parse_splits(settings.splits) if settings.splits else dict(recipe.splits)
     override = parse_price(settings.price) if settings.price else None
     teacher = build_teacher(recipe, settings.teacher, settings.seed, dry_run=settings.dry_run)
-    concurrency = settings.teacher.endpoint.concurrency
+    concurrency = settings.teacher.endpoint.total_concurrency()
+    shard = parse_shard(settings.shard) if settings.shard else None
     config = RunConfig(
         recipe=recipe,
         out=settings.out,
-        num_examples=settings.num_examples,
+        num_examples=shard_target(settings.num_examples, *shard) if shard else settings.num_examples,
+        shard=shard,
+        workers=settings.workers,
         seed=settings.seed,
         max_requests=settings.max_requests,
         max_cost=settings.max_cost,
@@ -143,6 +156,11 @@ def prepare_job(settings: JobSettings) -> Job:
         window=max(2 * concurrency, 8),
         price=override if override is not None else price_for(teacher.model, recipe.pricing),
     )
+    endpoint = settings.teacher.endpoint
+    if endpoint.batch and job_kind(settings) == "openai":
+        # a batch fills from the requests in flight: as many as BATCHES_IN_FLIGHT batches need, no more
+        config.window = max(8, min(config.expected_requests(), endpoint.batch_size * BATCHES_IN_FLIGHT))
+        config.lookahead = max(config.lookahead, config.window)
     return Job(settings, recipe, teacher, config, splits)
 
 
@@ -191,8 +209,13 @@ def run_job(job: Job, *, on_progress: Callable[[RunStats], None] | None = None) 
                 await job.teacher.aclose()
 
         result = asyncio.run(main())
+        written = time.monotonic()
         sizes = write_dataset(config.out, result.stats.accepted, job.splits, config.seed)
         record = run_record(job, result, sizes)
+        record.extra["timings"] = {
+            "generate": round(result.wall_seconds, 3),
+            "write": round(time.monotonic() - written, 3),
+        }
         record.write(config.out)
     return result, record
 
@@ -248,7 +271,10 @@ def run_record(job: Job, result: RunResult, sizes: dict[str, int]) -> RunRecord:
         teacher_calls=result.teacher_calls,
         stats=stats,
         argv=[scrub_text(a) for a in sys.argv],
-        extra={"client": teacher.stats.to_dict()} if teacher.stats is not None else {},
+        extra={
+            **({"client": teacher.stats.to_dict()} if teacher.stats is not None else {}),
+            **({"shard": list(config.shard)} if config.shard else {}),
+        },
     )
 
 

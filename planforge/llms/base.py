@@ -18,6 +18,7 @@ class ChatReply:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    batched: bool = False  # answered through a provider's batch API (billed at its batch price)
 
 
 @dataclass
@@ -29,15 +30,22 @@ class ClientStats:
     failures: int = 0  # requests that failed after retries
     structured_output: str = ""  # how replies were constrained: json_schema | json_object | prompt
     notes: list[str] = field(default_factory=list)  # what the client decided on its own (fallbacks)
+    endpoints: list[Any] = field(default_factory=list)  # an endpoint pool's per-endpoint health (to_dict each)
+    batches: dict[str, Any] = field(default_factory=dict)  # a batch layer's batches and counts
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "calls": self.calls,
             "cache_hits": self.cache_hits,
             "failures": self.failures,
             "structured_output": self.structured_output or None,
             "notes": list(self.notes),
         }
+        if self.endpoints:
+            out["endpoints"] = [e.to_dict() for e in self.endpoints]
+        if self.batches:
+            out["batches"] = dict(self.batches)
+        return out
 
 
 class ChatClient(Protocol):

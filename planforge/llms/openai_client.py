@@ -114,6 +114,11 @@ class OpenAIChatClient:
         self._probe = self._client.with_options(max_retries=0)
         self._lock = asyncio.Lock()
 
+    @property
+    def sdk(self) -> Any:
+        """The SDK client (its retries and auth): for the few calls beyond chat (the batch API)."""
+        return self._client
+
     # -- the request --------------------------------------------------------------------------------------
 
     def _response_format(self, mode: str) -> dict[str, Any] | None:
@@ -125,6 +130,14 @@ class OpenAIChatClient:
         if mode == "json_object":
             return {"type": "json_object"}
         return None
+
+    def body(self, messages: Messages, params: dict[str, Any]) -> dict[str, Any]:
+        """The chat-completions request body, with the structured-output mode in use now."""
+        body: dict[str, Any] = {"model": self.model, "messages": messages, **params}
+        response_format = self._response_format(self.stats.structured_output)
+        if response_format is not None:
+            body["response_format"] = response_format
+        return body
 
     async def chat(self, messages: Messages, params: dict[str, Any]) -> ChatReply:
         self.stats.calls += 1
@@ -139,10 +152,7 @@ class OpenAIChatClient:
 
         while True:
             mode = self.stats.structured_output
-            body: dict[str, Any] = {"model": self.model, "messages": messages, **params}
-            response_format = self._response_format(mode)
-            if response_format is not None:
-                body["response_format"] = response_format
+            body = self.body(messages, params)
             probing = not self._confirmed and mode != "prompt"
             try:
                 response = await self._post(self._probe if probing else self._client, body)
@@ -161,7 +171,7 @@ class OpenAIChatClient:
                     raise self._error(exc) from None
             if not self._confirmed and self.stats.structured_output == mode:
                 self._confirmed = True
-            return self._reply(response)
+            return self.reply_of(response)
 
     async def _post(self, client: Any, body: dict[str, Any]) -> Any:
         # client.post rather than chat.completions.create: the same retries, auth and errors, without the
@@ -209,7 +219,8 @@ class OpenAIChatClient:
         return LLMError(_short(exc))
 
     @staticmethod
-    def _reply(response: Any) -> ChatReply:
+    def reply_of(response: Any) -> ChatReply:
+        """A chat-completions response body -> the reply (raises LLMError when it has no message)."""
         try:
             content = response["choices"][0]["message"]["content"] or ""
             usage = response.get("usage") or {}

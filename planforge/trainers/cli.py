@@ -37,6 +37,10 @@ def _quiet_libraries() -> None:
 
 
 def _report(title: str, metrics: dict[str, Any], out: str | None) -> dict[str, Any]:
+    import os
+
+    if int(os.environ.get("RANK", "0")):  # one report for a run of several processes (accelerate launch)
+        return metrics
     err.print(metrics_table(title, metrics))
     if out is not None:
         err.print(f"wrote {out}", highlight=False)

@@ -76,10 +76,12 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
 
     trainer, metrics = _train(cfg, model, tokenizer, train_ds, eval_ds)
     out = Path(cfg.out)
-    trainer.save_model(str(out))
-    tokenizer.save_pretrained(str(out))
+    trainer.save_model(str(out))  # the Trainer saves from the main process only (accelerate launch)
     metrics.update(info)
     metrics["parameters"] = count_parameters(trainer.model)
+    if not trainer.is_world_process_zero():
+        return metrics
+    tokenizer.save_pretrained(str(out))
     write_training_record(
         out,
         command="train sft",

@@ -6,6 +6,7 @@ the client brings structured output, retries, rate limits and the reply cache (:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from planforge.generator.teachers.base import TeacherReply, TeacherRequest
@@ -52,6 +53,8 @@ class LLMTeacher:
         self.endpoint = client.endpoint
         self.temperature = recipe.teacher["temperature"] if temperature is None else temperature
         self.max_tokens = max_tokens or recipe.teacher["max_tokens"]
+        self._functions = {spec.name: render_function(spec) for spec in recipe.tools.specs}
+        self._system = lru_cache(maxsize=1024)(self._system_for)  # by offered functions, in order
 
     @property
     def stats(self) -> ClientStats:
@@ -60,6 +63,16 @@ class LLMTeacher:
     # -- prompt ----------------------------------------------------------------------------------------
 
     def messages(self, request: TeacherRequest) -> list[dict[str, Any]]:
+        """The system turn depends only on the offered functions (built once per set), the user turn on the
+        targets, the count and "now"."""
+        teacher = self.recipe.teacher
+        system = self._system(tuple(request.tools))
+        user = teacher.get("user_prompt", DEFAULT_USER_PROMPT).format(
+            num_examples=request.num_examples, targets=", ".join(request.targets), now=request.now
+        )
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def _system_for(self, offered: tuple[str, ...]) -> str:
         teacher = self.recipe.teacher
         few_shot = (
             "\n\n".join(
@@ -69,16 +82,12 @@ class LLMTeacher:
             or "(none)"
         )
         rules = "\n".join(f"- {r.description}" for r in self.recipe.rules) or "- (none)"
-        system = teacher.get("system_prompt", DEFAULT_SYSTEM_PROMPT).format(
+        return teacher.get("system_prompt", DEFAULT_SYSTEM_PROMPT).format(
             planner_instructions=teacher.get("planner_instructions", PLANNER_INSTRUCTIONS),
-            functions="\n".join(render_function(spec) for spec in request.tools.specs),
+            functions="\n".join(self._functions[name] for name in offered),
             rules=rules,
             few_shot=few_shot,
         )
-        user = teacher.get("user_prompt", DEFAULT_USER_PROMPT).format(
-            num_examples=request.num_examples, targets=", ".join(request.targets), now=request.now
-        )
-        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def render(self, request: TeacherRequest) -> str:
         return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in self.messages(request))
@@ -90,6 +99,15 @@ class LLMTeacher:
 
     async def complete(self, request: TeacherRequest) -> TeacherReply:
         return await self.client.chat(self.messages(request), self.sampling_params())
+
+    def attach_journal(self, journal: Any) -> None:
+        """Hand the run's batch journal to the client's batch layer, when it has one."""
+        layer: Any = self.client
+        while layer is not None:
+            if hasattr(layer, "attach_journal"):
+                layer.attach_journal(journal)
+                return
+            layer = getattr(layer, "inner", None)
 
     async def aclose(self) -> None:
         await self.client.aclose()
