@@ -137,14 +137,15 @@ def suggestions_for(pair: Mapping[str, Any], a_chosen: bool) -> list[dict[str, A
     return out
 
 
-#: Plan A beside plan B; each side a list of ``{"text", "changed"}`` lines. Handlebars' ``{{ }}`` escapes HTML,
+#: Plan A beside plan B; each side a list of ``{"text", "changed"}`` lines. A long plan scrolls inside its box, so
+#: both plans start and end within the first screen however many steps they have. Handlebars' ``{{ }}`` escapes HTML,
 #: so nothing in a plan or a tool description is ever interpreted as markup.
 PLANS_TEMPLATE = """\
 <style>
 .pf-plans { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
 .pf-plan h4 { margin: 0 0 6px; font-size: 14px; }
 .pf-plan pre { margin: 0; padding: 8px; background: #f6f7f9; border-radius: 6px; font-size: 12.5px;
-  white-space: pre-wrap; word-break: break-word; line-height: 1.45; }
+  white-space: pre-wrap; word-break: break-word; line-height: 1.45; max-height: 440px; overflow-y: auto; }
 .pf-line { display: block; }
 .pf-changed { background: #fff2c6; }
 </style>
