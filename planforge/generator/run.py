@@ -140,9 +140,9 @@ class _Acceptor:
         except ReplyFormatError:
             counters["rejected_responses"] = 1
             return self._finish(counters, rejected), rows
-        tools = request.tools
         recipe = self.config.recipe
-        for proposal in proposals:
+        for position, proposal in enumerate(proposals):
+            tools = request.tools_for(position)
             counters["proposed"] += 1
             if proposal.problem is not None:
                 rejected["syntax"] += 1

@@ -18,10 +18,10 @@ def test_template_teacher_writes_valid_multi_intent_examples():
     queries, multi, covered = set(), 0, Counter()
     for _ in range(200):
         request = sampler.draw()
-        for example in json.loads(teacher.reply(request).content)["examples"]:
+        for i, example in enumerate(json.loads(teacher.reply(request).content)["examples"]):
             errors = validate(
                 example["plan"],
-                request.tools,
+                request.tools_for(i),
                 require_join=True,
                 rules=RECIPE.rule_functions(),
                 context={"query": example["query"], "now": request.now},

@@ -81,11 +81,14 @@ class TemplateTeacher:
         self.specs = {s.id: s for s in _specs(max_functions) if shape_functions(s) <= offered}
         if not self.specs:
             raise TemplateError("the grammar covers none of the recipe's functions")
+        self._by_functions: dict[frozenset[str], list[ShapeSpec]] = {}
+        for spec in self.specs.values():
+            self._by_functions.setdefault(shape_functions(spec), []).append(spec)
         self.shapes = _catalog(book, self.specs.values())
 
     def render(self, request: TeacherRequest) -> str:
-        what = request.shape or ", ".join(request.targets)
-        return f"(template teacher: writes {request.num_examples} requests and plans of the shape {what})"
+        what = "; ".join(request.shapes) if request.shapes else ", ".join(request.targets)
+        return f"(template teacher: writes {request.num_examples} requests and plans of the shapes {what})"
 
     async def complete(self, request: TeacherRequest) -> TeacherReply:
         return self.reply(request)
@@ -93,9 +96,13 @@ class TemplateTeacher:
     def reply(self, request: TeacherRequest) -> TeacherReply:
         rng = random.Random(f"{self.seed}:template:{request.seq}")
         now = datetime.fromisoformat(request.now)
-        fixed = self.specs.get(request.shape) if request.shape else None
-        matching = [fixed] if fixed else self._matching(request)
-        examples = [self.compose(rng.choice(matching), rng, now) for _ in range(request.num_examples)]
+        fixed = [self.specs[s] for s in request.shapes if s in self.specs]
+        if fixed:
+            specs = [fixed[i % len(fixed)] for i in range(request.num_examples)]
+        else:
+            matching = self._matching(request)
+            specs = [rng.choice(matching) for _ in range(request.num_examples)]
+        examples = [self.compose(spec, rng, now) for spec in specs]
         return TeacherReply(json.dumps({"examples": examples}, ensure_ascii=False))
 
     async def aclose(self) -> None:
@@ -104,13 +111,12 @@ class TemplateTeacher:
     def _matching(self, request: TeacherRequest) -> list[ShapeSpec]:
         """Shapes for a request that names functions only: those using the offered functions that share the
         most with the targets (all of them when one can)."""
-        targets, offered = set(request.targets), set(request.tools)
-        usable = [s for s in self.specs.values() if shape_functions(s) <= offered]
-        exact = [s for s in usable if shape_functions(s) == targets]
-        if exact:
-            return exact
-        best = max(len(shape_functions(s) & targets) for s in usable)
-        return [s for s in usable if len(shape_functions(s) & targets) == best]
+        targets, offered = frozenset(request.targets), set(request.tools)
+        if targets in self._by_functions and targets <= offered:
+            return self._by_functions[targets]
+        usable = {f: specs for f, specs in self._by_functions.items() if f <= offered}
+        best = max(len(f & targets) for f in usable)
+        return [s for f, specs in usable.items() if len(f & targets) == best for s in specs]
 
     def compose(self, spec: ShapeSpec, rng: random.Random, now: datetime) -> dict[str, str]:
         """One request and its plan (LLMCompiler text) for a shape."""

@@ -61,6 +61,7 @@ BREAK_RATE = 0.3  # a new sentence instead of "and" between two verb phrases
 COMBO_RATE = 0.55
 QUESTION_RATE = 0.35  # a producer said as a question when its templates have one
 _FIRST_PERSON = re.compile(r"^I(?:\b|'|’)")
+_REPEATED = re.compile(r"\b(\w+) \1\b", re.I)
 
 
 @dataclass
@@ -271,11 +272,16 @@ class Writer:
         fitting = templates.fitting(available, frozenset(said.needed))
         if not fitting:
             return None
-        template = self.rng.choice(fitting)
-        return self._render(template, said, available, unit)
+        return self._render(fitting, said, available, unit)
 
-    def _render(self, template: Template, said: Said, available: frozenset[str], unit: int) -> Clause:
-        text = template.render(said.values, available, self.rng)
+    def _render(self, fitting: list[Template], said: Said, available: frozenset[str], unit: int) -> Clause:
+        """One of the fitting templates, rendered; drawn again (a few times) when words meet badly ("book book
+        club", "a check-in in 3 days")."""
+        for _ in range(4):
+            template = self.rng.choice(fitting)
+            text = template.render(said.values, available, self.rng)
+            if not _REPEATED.search(text):
+                break
         self._name(template, said)
         for slot in template.slots & said.rewrites.keys():
             frame, attribute, value = said.rewrites[slot]
@@ -309,7 +315,7 @@ class Writer:
         if not options:
             return None
         template, semantic = self.rng.choice(options)
-        clause = self._render(template, said, available, unit)
+        clause = self._render([template], said, available, unit)
         clause.lead = True
         if frame.message is not None and template.source.startswith("{statement}"):  # written as the lead says it
             frame.message = Message(_capitalized(frame.message.text), frame.message.clause)
@@ -386,7 +392,7 @@ class Writer:
         fitting = [t for t in templates.fitting(available, frozenset(said.needed)) if t.sentence]
         if not fitting:
             return None
-        return self._render(self.rng.choice(fitting), said, available, index)
+        return self._render(fitting, said, available, index)
 
     def _require(self, kind: str, said: Said, index: int, verb_phrase: bool = False) -> Clause:
         templates = self.book.acts[kind]
@@ -396,7 +402,7 @@ class Writer:
             fitting = [t for t in fitting if not t.sentence] or fitting
         if not fitting:
             raise LookupError(f"no {kind} template says exactly {sorted(said.needed)} with {sorted(available)}")
-        return self._render(self.rng.choice(fitting), said, available, index)
+        return self._render(fitting, said, available, index)
 
     # ---- the request -----------------------------------------------------------------------------------
 
