@@ -13,7 +13,7 @@ RECIPE = load_recipe("mac_assistant")
 
 def test_template_teacher_writes_valid_multi_intent_examples():
     book = load_templates(RECIPE.templates_path, set(RECIPE.tools))
-    teacher = TemplateTeacher(book, set(RECIPE.tools), 4, seed=0)
+    teacher = TemplateTeacher(book, set(RECIPE.tools), seed=0)
     sampler = FunctionSampler.for_teacher(RECIPE.tools, RECIPE.sampling, 0, teacher)
     queries, multi, covered = set(), 0, Counter()
     for _ in range(200):

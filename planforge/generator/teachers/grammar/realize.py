@@ -31,7 +31,7 @@ SEMANTIC = {
     "from": "from", "mode": "mode", "by_mode": "mode", "title": "title", "title_name": "title",
     "calendar": "calendar", "task": "task", "item": "task", "list": "list", "priority": "priority",
     "priority_adj": "priority", "note": "note", "note_name": "note", "folder": "folder", "jotting": "content",
-    "thing": "content", "file": "file", "file_it": "file",
+    "thing": "content", "file": "file", "file_it": "file", "owner": "owner",
 }  # fmt: skip
 _COMMON = {"to", "them", "cc", "files", "files_it", "ref", "it"}
 # the surface slots each ask kind's templates may use
@@ -51,8 +51,10 @@ SLOTS = {
     "read_note": {"note", "note_name", "folder"},
     "place": {"place", "there"},
     "route": {"place", "there", "from", "mode", "by_mode"},
+    "address": {"owner"},
+    "number": {"owner"},
 }  # fmt: skip
-ENTITY_SLOTS = frozenset({"to", "cc", "files", "file", "place", "note"})  # named once, then referred to
+ENTITY_SLOTS = frozenset({"to", "cc", "files", "file", "place", "note", "owner"})  # named once, then referred to
 LEAD_RATE = 0.22
 CHATTER_RATE = 0.05
 OPENER_RATE = 0.1
@@ -164,7 +166,7 @@ class Writer:
             v[slot] = text
             needed.add(semantic)
 
-        if frame.people and not (ask.same and ask.act == "event"):
+        if frame.people and not (ask.same and ask.uses and ask.act == "event"):  # a zoom's invitees: said there
             put("to", "to", self.people(frame.people))
             v["them"] = self._them(frame)
             if not d.named(frame.people) or d.pronoun(frame.people) is None:
@@ -250,6 +252,9 @@ class Writer:
             if frame.file.name not in d.things:
                 hidden.add("file_it")
             entities["file"] = [frame.file.name]
+        if frame.owner is not None:
+            put("owner", "owner", f"{frame.owner.name}'s")
+            entities["owner"] = [frame.owner]
         return Said(v, needed, hidden, entities, rewrites)
 
     def _them(self, frame: Frame) -> str:
@@ -292,7 +297,7 @@ class Writer:
     def _name(self, template: Template, said: Said) -> None:
         for slot in {SEMANTIC.get(s, s) for s in template.slots} & ENTITY_SLOTS:
             things = said.entities.get(slot, [])
-            if slot in ("to", "cc"):
+            if slot in ("to", "cc", "owner"):
                 self.discourse.people += [p for p in things if p not in self.discourse.people]
             else:
                 self.discourse.things.update(things)
@@ -324,9 +329,17 @@ class Writer:
     # ---- units -----------------------------------------------------------------------------------------
 
     def unit(self, index: int, unit: Unit, frames: list[Frame], allow_lead: bool) -> list[Clause]:
+        """The unit's clauses; asks to the same people that do not use the producer's output come last."""
         if unit.producer is None:
-            return self._alone(index, frames[0], allow_lead)
-        producer, consumers = frames[0], frames[1:]
+            clauses = self._alone(index, frames[0], allow_lead)
+            rest = frames[1:]
+        else:
+            uses = [f for f in frames[1:] if f.ask.uses]
+            clauses = self._produced(index, frames[0], uses)
+            rest = frames[1 + len(uses) :]
+        return clauses + [self._require(f.ask.act, self.said(f), index) for f in rest]
+
+    def _produced(self, index: int, producer: Frame, consumers: list[Frame]) -> list[Clause]:
         made = producer.ask.act
         if not consumers:
             return [self._require(made, self.said(producer), index)]
