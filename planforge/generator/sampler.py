@@ -40,6 +40,7 @@ class FunctionSampler:
         self.pair_counts: Counter[frozenset[str]] = Counter()
         self._strata, self._weights, self._pools = _strata(shapes, set(self.names))
         self._by_pair = {stratum: _pair_index(pool) for stratum, pool in self._pools.items()}
+        self._unseen = {pair for index in self._by_pair.values() for pair in index}  # pairs no example used yet
         self._cumulative = {stratum: list(accumulate(s.weight for s in pool)) for stratum, pool in self._pools.items()}
         self._start = datetime.fromisoformat(sampling["now"]["start"])
         self._days = max(0, (datetime.fromisoformat(sampling["now"]["end"]) - self._start).days)
@@ -99,19 +100,21 @@ class FunctionSampler:
         options = rng.choices(pool, cum_weights=self._cumulative[stratum], k=SHAPE_CHOICES)
         options += [rng.choice(pool) for _ in range(PLAIN_CHOICES)]  # so rarely asked shapes still turn up
         by_pair = self._by_pair[stratum]
-        unseen = [pair for pair in by_pair if not self.pair_counts[pair]]
+        unseen = [pair for pair in by_pair if pair in self._unseen] if self._unseen else []
         if unseen:
             options += [rng.choice(by_pair[rng.choice(unseen)]) for _ in range(PAIR_CHOICES)]
         return min(options, key=self._shape_score)
 
     def _count(self, shape: Shape) -> None:
         self.structure_counts[shape.structure] += 1
-        self.pair_counts.update(_pairs(shape.functions))
+        pairs = _pairs(shape.functions)
+        self.pair_counts.update(pairs)
+        self._unseen.difference_update(pairs)
         self.function_counts.update(shape.functions)
 
-    def _shape_score(self, shape: Shape) -> tuple[int, int]:
-        unseen = sum(1 for pair in _pairs(shape.functions) if not self.pair_counts[pair])
-        return self.structure_counts[shape.structure], -unseen
+    def _shape_score(self, shape: Shape) -> tuple[int, int, float]:
+        unseen = sum(1 for pair in _pairs(shape.functions) if pair in self._unseen) if self._unseen else 0
+        return self.structure_counts[shape.structure], -unseen, -shape.weight
 
     def _co_use_targets(self, rng: random.Random) -> frozenset[str]:
         """Anchors weighted towards little-used functions, each with the partners it needs (co-use graph),
