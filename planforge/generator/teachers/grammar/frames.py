@@ -78,7 +78,8 @@ def _draw(
         same_kind = lookup_function(act) == lookup_function(before.ask.act)
         frame.people = [p for p in before.people if same_kind or not p.literal]
     else:
-        frame.people = lex.people_sample(rng, ask.people, used)
+        # "my roommate" last: "Sid, my roommate and Maya" could be two people
+        frame.people = sorted(lex.people_sample(rng, ask.people, used), key=lambda p: p.name.startswith("my "))
     if ask.literal and not ask.same:
         pool = lex.phones if act == "text" else lex.addresses
         frame.people += [p for p in rng.sample(pool, ask.literal)]

@@ -175,20 +175,20 @@ _USE = {
 
 
 # how often each kind of ask is the extra one next to another ("... and remind me to call the bank")
-_EXTRA = {"reminder": 1.0, "event": 0.7, "text": 0.7, "email": 0.6, "route": 0.5, "file": 0.4, "summary": 0.4,
-          "zoom": 0.4, "note": 0.4, "append": 0.4, "place": 0.3, "read_note": 0.3}  # fmt: skip
+_EXTRA = {"reminder": 1.0, "event": 0.7, "text": 0.7, "route": 0.7, "email": 0.6, "file": 0.5, "summary": 0.5,
+          "zoom": 0.5, "place": 0.5, "note": 0.4, "append": 0.4, "read_note": 0.3}  # fmt: skip
 
 
 def shape_weight(spec: ShapeSpec) -> float:
     """How often people ask a shape, relative to others of its plan length: the less common kinds of asks and
     uses, and every further use of one output, ask to the same people, recipient, cc, written address or
-    attachment make it rarer; next to another ask, a reminder is the most common extra. Most requests people
-    write are simple, and pairs of elaborate units outnumber pairs of simple ones, so without this they would
-    crowd them out."""
+    attachment make it rarer; an ask next to the main one is also weighed as an extra, a reminder the most common.
+    Most requests people write are simple, and pairs of elaborate units outnumber pairs of simple ones, so
+    without this they would crowd them out."""
     weight = 1.0
-    main = max(spec.units, key=unit_steps)
-    for unit in spec.units:
-        if unit is not main:
+    main = max(range(len(spec.units)), key=lambda i: unit_steps(spec.units[i]))
+    for position, unit in enumerate(spec.units):
+        if position != main:
             weight *= _EXTRA.get(unit.asks[0].act, 0.2)
         if unit.producer is None:
             weight *= _ALONE[unit.consumers[0].act] * 0.8 ** (len(unit.consumers) - 1)
@@ -199,8 +199,8 @@ def shape_weight(spec: ShapeSpec) -> float:
                 weight *= _USE[unit.producer.act][use.act] * (1 if i == 0 or unit.producer.act == "zoom" else 0.8)
             weight *= 0.8 ** (len(unit.consumers) - len(uses))
         for ask in unit.asks:
-            if not ask.same:
-                weight *= _CROWD.get(ask.people + ask.literal, 0.2) * 0.6**ask.literal
+            if not ask.same:  # a written number is rarer still than a written address
+                weight *= _CROWD.get(ask.people + ask.literal, 0.2) * (0.4 if ask.act == "text" else 0.6) ** ask.literal
             weight *= 0.5**ask.cc * 0.7**ask.files * (0.9 if ask.source else 1) * (0.6 if ask.separately else 1)
     return weight**2  # squared: the factors are mild judgements, and the draw needs their differences marked
 
@@ -263,8 +263,8 @@ def _consumers(producer: str) -> list[Ask]:
         "append": [Ask("append", uses=True)],
     }
     found = [a for act in USES[producer] for a in options[act]]
-    if producer == "summary":  # the summarized file attached too
-        found += [replace(a, source=True) for a in found if a.act in _ATTACH]
+    if producer == "summary":  # the summarized file attached too (alone: with another, which one is summarized?)
+        found += [replace(a, source=True) for a in found if a.act in _ATTACH and not a.files]
     if producer == "file":  # the file is the attachment: another one would be a second file ask
         found = [a for a in found if a.act in _ATTACH and not a.files]
     if producer in ("address", "number"):  # someone's details go to one or two people
@@ -373,6 +373,7 @@ def enumerate_shapes(max_functions: int, max_steps: int = 8) -> list[ShapeSpec]:
     # the most common pairs of side asks first (by weight, then label)
     tiny_pairs = [(b, c) for i, b in enumerate(tiny) for c in tiny[i:] if _can_pair(b.unit, c.unit)]
     tiny_pairs.sort(key=lambda p: (-p[0].weight * p[1].weight, p[0].unit.label, p[1].unit.label))
+    listed = set()
     for big in units:
         kept = 0
         for b, c in tiny_pairs:
@@ -380,13 +381,14 @@ def enumerate_shapes(max_functions: int, max_steps: int = 8) -> list[ShapeSpec]:
                 break
             if big.steps + b.steps + c.steps > max_steps or big.people + b.people + c.people > 3:
                 continue
-            if big.tiny and big.unit.label > b.unit.label:
-                continue  # three side asks are listed once, in label order
             if len(big.functions | b.functions | c.functions) <= max_functions and (
                 _can_pair(big.unit, b.unit) and _can_pair(big.unit, c.unit)
             ):
-                specs.append(ShapeSpec((big.unit, b.unit, c.unit)))
-                kept += 1
+                labels = tuple(sorted((big.unit.label, b.unit.label, c.unit.label)))
+                if labels not in listed:  # three side asks come up from each of them
+                    listed.add(labels)
+                    specs.append(ShapeSpec((big.unit, b.unit, c.unit)))
+                    kept += 1
     return specs
 
 
@@ -411,8 +413,8 @@ def _can_pair(a: Unit, b: Unit) -> bool:
         return False  # one selected email: replying to it twice is not two asks
     if a == b and a.consumers and a.producer is not None:
         return False  # "open X and email it to A, and open Y and email it to B" is two requests
-    if _texts_numbers(a) and _texts_numbers(b):
-        return False
+    if _texts_numbers(a) or _texts_numbers(b):
+        return False  # a text to a written number is rare: it is asked alone
     return not (a == b and a.producer is None and a.consumers[0].act in ("email", "text", "event") and _people(a))
 
 
