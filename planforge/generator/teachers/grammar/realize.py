@@ -59,7 +59,9 @@ LEAD_RATE = 0.22
 CHATTER_RATE = 0.05
 OPENER_RATE = 0.1
 CLOSER_RATE = 0.08
+MAX_CHATTY_CLAUSES = 3  # requests of more clauses get no chatter, opener or closer
 BREAK_RATE = 0.3  # a new sentence instead of "and" between two verb phrases
+LATER_PLAIN = 4.0  # how much likelier a mood without a head ("{vp}.") is in a request's later sentences
 COMBO_RATE = 0.55
 QUESTION_RATE = 0.35  # a producer said as a question when its templates have one
 _FIRST_PERSON = re.compile(r"^I(?:\b|'|’)")
@@ -237,8 +239,9 @@ class Writer:
             v["priority_adj"] = rng.choice(adjectives)
         if frame.note is not None:
             name = frame.note.name
+            called = [f"my note called {name}", f"the note titled {name}", f"the note named {name}"]
             forms = [f"my {name} note", f"the {name} note", f"my {name} note", f"the {name} note",
-                     f"my {name} note", rng.choice([f"my note called {name}", f"the note titled {name}"])]  # fmt: skip
+                     f"my {name} note", rng.choice(called)]  # fmt: skip
             put("note", "note", rng.choice(forms))
             v["note_name"] = name
             entities["note"] = [name]
@@ -291,7 +294,9 @@ class Writer:
         for slot in template.slots & said.rewrites.keys():
             frame, attribute, value = said.rewrites[slot]
             setattr(frame, attribute, value)
-        keep = template.source.startswith("{") or bool(_FIRST_PERSON.match(text))
+        # a name or "I" first keeps its case; a time ("At 3pm tomorrow, remind me...") does not
+        keep = template.source.startswith("{") and not template.source.startswith("{when}")
+        keep = keep or bool(_FIRST_PERSON.match(text))
         return Clause(text, template.sentence, template.open, unit, keep, template.colon)
 
     def _name(self, template: Template, said: Said) -> None:
@@ -427,12 +432,13 @@ class Writer:
             clauses += self.unit(i, spec.units[i], frames[i], allow_lead=position == 0)
         sentences = self._sentences(clauses)
         rng, book = self.rng, self.book
-        if rng.random() < CHATTER_RATE:
+        talk = 1.0 if len(clauses) <= MAX_CHATTY_CLAUSES else 0.0  # a long request has no room for small talk
+        if rng.random() < CHATTER_RATE * talk:
             sentences.insert(0, rng.choice(book.chatter))
-        elif rng.random() < OPENER_RATE:
+        elif rng.random() < OPENER_RATE * talk:
             opener = rng.choice(book.openers)
             sentences[0] = opener + _lower_first(sentences[0], self._first_keep)
-        if rng.random() < CLOSER_RATE:
+        if rng.random() < CLOSER_RATE * talk:
             if sentences[-1].endswith(".") and rng.random() < 0.4:
                 sentences[-1] = sentences[-1][:-1] + rng.choice([", thanks.", ", thanks!", ", thank you."])
             else:
@@ -441,6 +447,7 @@ class Writer:
         return _tidy(" ".join([*ended, sentences[-1]]))
 
     def _sentences(self, clauses: list[Clause]) -> list[str]:
+        self._connectors_used: set[str] = set()
         sentences: list[str] = []
         group: list[Clause] = []
         self._first_keep = clauses[0].keep_case
@@ -448,9 +455,8 @@ class Writer:
 
         def flush() -> None:
             if group:
-                sentences.append(self._framed(group, previous_unit))
+                sentences.append(self._framed(group, later=bool(sentences)))
 
-        previous_unit = None
         for clause in clauses:
             if clause.sentence:
                 flush()
@@ -463,7 +469,6 @@ class Writer:
                 flush()
                 group = []
             if not group:
-                previous_unit = previous.unit if previous is not None else None
                 if sentences:
                     self._lead_in = self._connector(clause, previous)
                 else:
@@ -477,7 +482,11 @@ class Writer:
         if previous is None or previous.lead:
             return ""
         words = self.book.connectors["next" if previous.unit == clause.unit else "also"]
-        return self.rng.choice(words)
+        word = self.rng.choice(words)
+        if word and word in self._connectors_used:  # "Additionally, ... Additionally, ..." reads as a list gone wrong
+            word = self.rng.choice([w for w in words if w not in self._connectors_used] or [""])
+        self._connectors_used.add(word)
+        return word
 
     def _joined(self, text: str, clause: Clause, previous: Clause | None, sentences: list[str]) -> str:
         """A whole-sentence clause, after a sentence connector when it is not the first sentence."""
@@ -487,7 +496,9 @@ class Writer:
         lead_in = self._connector(clause, previous)
         return lead_in + _lower_first(text, clause.keep_case) if lead_in else text
 
-    def _framed(self, group: list[Clause], previous_unit: int | None) -> str:
+    def _framed(self, group: list[Clause], later: bool) -> str:
+        """The verb phrases of a sentence joined and framed by a mood; a later sentence of a request is more often
+        a plain command, as people stop repeating "can you" once they have started."""
         rng = self.rng
         text = group[0].text
         for before, clause in zip(group, group[1:], strict=False):
@@ -503,7 +514,7 @@ class Writer:
             and (not ends_in_mark or m.tail in ("", "."))
             and (not self._lead_in or m.after_connector)
         ]
-        mood = rng.choices(moods, [m.weight for m in moods])[0]
+        mood = rng.choices(moods, [m.weight * (LATER_PLAIN if later and not m.head else 1) for m in moods])[0]
         body = text if mood.head == "" else _lower_first(text, group[0].keep_case)
         tail = "" if ends_in_mark and mood.tail == "." else mood.tail
         sentence = _capitalized(mood.head + body + tail)
@@ -540,11 +551,14 @@ _SPACES = re.compile(r"\s+")
 _COMMA_BEFORE_MARK = re.compile(r",+\s*([.?!:;])")
 _DOUBLE_COMMA = re.compile(r",\s*,")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([,.?!:;])")
+_A_BEFORE_VOWEL = re.compile(r"\b([Aa]) (?=[AEIO][a-z])")
 
 
 def _tidy(text: str) -> str:
-    """Appositive commas before a mark or another comma go; spaces are single."""
+    """Appositive commas before a mark or another comma go; spaces are single; "a" before a capitalized vowel
+    (a note or a file named "Ideas") is "an"."""
     text = _SPACES.sub(" ", text).strip()
+    text = _A_BEFORE_VOWEL.sub(r"\1n ", text)
     text = _DOUBLE_COMMA.sub(",", text)
     text = _COMMA_BEFORE_MARK.sub(r"\1", text)
     return _SPACE_BEFORE_MARK.sub(r"\1", text)
