@@ -90,9 +90,9 @@ class Example:
 # --------------------------------------------------------------------------------------------------
 # compact records: what a checkpoint keeps of an example, and the rows rebuilt from them
 
-#: (id, query, plan_text, plan as JSON calls, target_tools, structure key): an example without the parts its run
-#: shares
-ExampleRecord = tuple[str, str, str, str, list[str], str]
+#: (id, query, plan_text, plan as JSON calls, target_tools, structure key[, offered]): an example without the parts
+#: its run shares; ``offered`` only where the example was offered functions of its own rather than its request's
+ExampleRecord = tuple[Any, ...]
 
 
 def example_id(recipe: str, query: str, text: str) -> str:
@@ -134,8 +134,11 @@ class RowBuilder:
         return found
 
     def row(self, record: ExampleRecord, offered: list[str], now: str, request_id: str, *, encoded: bool = False):
-        """The row of ``record``; ``encoded``: ``tools`` entries as the JSON strings ``datasets.Json`` stores."""
+        """The row of ``record`` (``offered``: its request's functions, unless the record has its own);
+        ``encoded``: ``tools`` entries as the JSON strings ``datasets.Json`` stores."""
         identifier, query, text, calls, targets, *rest = record  # checkpoints of planforge 0.2 have no structure
+        if len(rest) > 1:
+            offered = rest[1]
         if encoded:
             tools = [self._encoded.get(n) or self._encode(n) for n in offered]
         else:

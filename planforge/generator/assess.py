@@ -55,11 +55,20 @@ class RequestSpec:
     offered: tuple[str, ...]
     now: str
     num_examples: int
-    shape: str | None
+    shapes: tuple[str, ...] = ()
+    example_offered: tuple[tuple[str, ...], ...] = ()  # each example's offered functions, where each has its own
 
     @classmethod
     def of(cls, request: TeacherRequest) -> RequestSpec:
-        return cls(request.seq, request.targets, tuple(request.tools), request.now, request.num_examples, request.shape)
+        return cls(
+            request.seq,
+            request.targets,
+            tuple(request.tools),
+            request.now,
+            request.num_examples,
+            request.shapes,
+            tuple(tuple(tools) for tools in request.example_tools),
+        )
 
 
 class Assessor:
@@ -77,7 +86,8 @@ class Assessor:
 
     def request(self, spec: RequestSpec) -> TeacherRequest:
         tools = self._subset(spec.offered)
-        return TeacherRequest(spec.seq, spec.targets, tools, spec.now, spec.num_examples, spec.shape)
+        each = tuple(self._subset(offered) for offered in spec.example_offered)
+        return TeacherRequest(spec.seq, spec.targets, tools, spec.now, spec.num_examples, spec.shapes, each)
 
     def assess(self, request: TeacherRequest, reply: TeacherReply) -> Assessment:
         counters: Counter[str] = Counter(responses=1)
@@ -94,9 +104,10 @@ class Assessor:
         except ReplyFormatError:
             counters["rejected_responses"] = 1
             return Assessment(_finish(counters, rejected))
-        tools, recipe = request.tools, self.recipe
+        recipe = self.recipe
         valid: list[ExampleRecord] = []
-        for proposal in proposals:
+        for position, proposal in enumerate(proposals):
+            tools = request.tools_for(position)
             counters["proposed"] += 1
             if proposal.problem is not None:
                 rejected["syntax"] += 1
@@ -116,7 +127,10 @@ class Assessor:
                 rejected.update(set(verdict.codes))
                 continue
             counters["valid"] += 1
-            valid.append(example_record(proposal.query, verdict.plan, tools, recipe.name))
+            record = example_record(proposal.query, verdict.plan, tools, recipe.name)
+            if request.example_tools:  # offered functions of its own: the row needs them, not the request's
+                record = (*record, list(tools))
+            valid.append(record)
         found = fingerprints([record[1] for record in valid])
         return Assessment(_finish(counters, rejected), [Candidate(r, f) for r, f in zip(valid, found, strict=True)])
 

@@ -96,7 +96,7 @@ def build_teacher(recipe: Recipe, options: TeacherOptions, seed: int, *, dry_run
         if recipe.templates_path is None:
             raise ConfigError(f"recipe {recipe.name!r} has no templates for the offline teacher; use --teacher openai")
         book = load_templates(recipe.templates_path, set(recipe.tools))
-        return TemplateTeacher(book, set(recipe.tools), recipe.sampling["max_targets"], seed)
+        return TemplateTeacher(book, set(recipe.tools), seed)
     from planforge.generator.teachers.llm import EXAMPLES_SCHEMA, LLMTeacher
     from planforge.llms.endpoint import connect
 
