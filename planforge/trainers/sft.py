@@ -112,7 +112,8 @@ def _plan_tokens_trainer_class() -> type:
     planning example ~85% of the positions are prompt (functions + request) that the loss ignores; on CPU that head
     is about a third of a SmolLM2 step. The loss is TRL's (mean negative log-likelihood of the completion tokens,
     over ``num_items_in_batch`` under gradient accumulation) and the logged token accuracy and entropy are the
-    same quantities. Elsewhere (GPU, several processes, evaluation) TRL's own path runs unchanged."""
+    same quantities. The evaluation loss takes this path too (TRL asks for the loss only). TRL's own path runs
+    on GPU, with several processes, with a MoE auxiliary loss and when a caller wants the outputs."""
     import torch
     from trl import SFTTrainer
 
@@ -122,7 +123,7 @@ def _plan_tokens_trainer_class() -> type:
             if (
                 return_outputs
                 or labels is None
-                or self.aux_loss_enabled
+                or getattr(self, "aux_loss_enabled", False)
                 or self.accelerator.num_processes != 1
                 or labels.device.type != "cpu"
             ):

@@ -23,14 +23,16 @@ from .test_commands import ok
 pytestmark = pytest.mark.torch
 
 
-def _trainer(plans_dir, tiny_model_dir, tmp_path, **config):
+def _trainer(plans_dir, tiny_model_dir, tmp_path, *, evaluation=False, **config):
     ds = load_dataset_of_kind(plans_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
     rows, _ = build_sft_rows(ds["train"].select(range(6)), where="test")
+    eval_rows, _ = build_sft_rows(ds["validation"].select(range(3)), where="test")
     model, tokenizer = load_causal_lm(str(tiny_model_dir))
     cfg = SFTRunConfig(
         data=str(plans_dir), model=str(tiny_model_dir), out=str(tmp_path), max_steps=1, batch_size=3, **config
     )
-    return make_trainer(cfg, model, tokenizer, datasets.Dataset.from_list(rows))
+    eval_ds = datasets.Dataset.from_list(eval_rows) if evaluation else None
+    return make_trainer(cfg, model, tokenizer, datasets.Dataset.from_list(rows), eval_ds)
 
 
 def test_plan_token_loss_matches_trl_loss_gradients_and_metrics(plans_dir, tiny_model_dir, tmp_path):
@@ -58,6 +60,31 @@ def test_plan_token_loss_matches_trl_loss_gradients_and_metrics(plans_dir, tiny_
     ours = trainer.compute_loss(model, dict(batch), num_items_in_batch=scored * 2)
     theirs = SFTTrainer.compute_loss(trainer, model, dict(batch), num_items_in_batch=scored * 2)
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
+
+
+def test_training_and_evaluation_take_the_plan_token_path(plans_dir, tiny_model_dir, tmp_path, monkeypatch):
+    """The saving is real only if ``train()`` and ``evaluate()`` reach it: on CPU TRL's own loss never runs (a
+    TRL release that passed other inputs, asked for the outputs or renamed an attribute would fall back silently)."""
+    trainer = _trainer(plans_dir, tiny_model_dir, tmp_path, evaluation=True, lora_dropout=0.0)
+    calls = {"ours": 0, "theirs": 0}
+
+    def counted(cls, who):
+        original = cls.compute_loss
+
+        def compute_loss(self, *args, **kwargs):
+            calls[who] += 1
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "compute_loss", compute_loss)
+
+    counted(type(trainer), "ours")
+    counted(SFTTrainer, "theirs")
+    trainer.train()
+    ev = trainer.evaluate()
+    assert calls == {"ours": 2, "theirs": 0}  # one training step, one evaluation batch
+    logged = [h for h in trainer.state.log_history if "loss" in h]
+    assert logged and "entropy" in logged[0] and "mean_token_accuracy" in logged[0]
+    assert ev["eval_loss"] > 0 and 0 <= ev["eval_mean_token_accuracy"] <= 1
 
 
 def test_lora_on_the_last_layers_only(tiny_model_dir):
