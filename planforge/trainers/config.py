@@ -34,6 +34,7 @@ class TrainerBaseConfig:
     max_examples: int | None = option(None, "Use at most this many examples of each split used.")
     max_length: int = option(2048, "Token limit per example.")
     logging_steps: int = option(10, "Log the loss every this many steps.")
+    threads: int | None = option(None, "CPU threads for torch (default: torch's, one per core).")
 
     @property
     def learning_rate(self) -> float:

@@ -22,6 +22,7 @@ from planforge.dataset.provenance import fingerprint, read_run_config, write_tra
 from planforge.dataset.rows import ToolCache, row_prompt
 from planforge.errors import ConfigError, DatasetError
 from planforge.prompting import strip_tool_calls
+from planforge.trainers.cpu import set_threads
 from planforge.trainers.dpo_config import DPORunConfig
 from planforge.trainers.prompts import PAIR_COLUMNS, toolrag_shown
 
@@ -69,6 +70,7 @@ def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
 
     if cfg.adapter and not cfg.lora:
         raise ConfigError("--adapter continues a LoRA adapter; it cannot be combined with --full")
+    set_threads(cfg.threads)
     ds = load_dataset_of_kind(cfg.pairs, kind=PAIRS, columns=PAIR_COLUMNS)
     if "train" not in ds or not len(ds["train"]):
         raise DatasetError(f"{cfg.pairs}: no train split to learn from (splits: {', '.join(ds)})")

@@ -19,6 +19,7 @@ from planforge.dataset.features import PLANS
 from planforge.dataset.provenance import fingerprint, write_training_record
 from planforge.dataset.rows import ToolCache, row_prompt
 from planforge.errors import ConfigError, DatasetError
+from planforge.trainers.cpu import set_threads
 from planforge.trainers.prompts import PLAN_COLUMNS_SFT, plan_completion, toolrag_shown
 from planforge.trainers.sft_config import SFTRunConfig
 
@@ -49,6 +50,7 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
 
     if cfg.max_examples is not None and cfg.max_examples < 1:
         raise ConfigError("--max-examples must be at least 1")
+    set_threads(cfg.threads)
     ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_SFT)
     if "train" not in ds or not len(ds["train"]):
         raise DatasetError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")

@@ -31,6 +31,7 @@ from planforge.dataset.rows import ToolCache
 from planforge.errors import ConfigError, DatasetError
 from planforge.prompting import system_prompt
 from planforge.tools import ToolSet, tools_from_json
+from planforge.trainers.cpu import set_threads
 from planforge.trainers.prompts import PLAN_COLUMNS_TOOLRAG
 from planforge.trainers.toolrag_config import EvalToolRAGConfig, ToolRAGConfig
 
@@ -317,6 +318,7 @@ def train_toolrag(cfg: ToolRAGConfig) -> dict[str, Any]:
     """Train, evaluate on ``cfg.eval_split`` (with the baselines) and save the classifier under ``cfg.out``."""
     if not 0.0 < cfg.threshold < 1.0:
         raise ConfigError(f"--threshold must be between 0 and 1, not {cfg.threshold}")
+    set_threads(cfg.threads)
     ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_TOOLRAG)
     if "train" not in ds or not len(ds["train"]):
         raise DatasetError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")

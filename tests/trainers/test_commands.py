@@ -384,5 +384,12 @@ def test_config_errors_are_one_line_before_training(plans_dir, pairs_dir, tiny_m
     assert "no split 'dev'" in message
     message = one_line_error(invoke(eval_app, ["toolrag", "--classifier", tmp_path, "--data", plans_dir]))
     assert "not a ToolRAG classifier directory" in message
-    for out in ("o1", "o2", "o3", "o4", "o5"):
+    for command in (
+        ["sft", "--data", plans_dir, "--model", tiny_model_dir],
+        ["dpo", "--pairs", pairs_dir, "--model", tiny_model_dir],
+        ["toolrag", "--data", plans_dir],
+    ):
+        message = one_line_error(invoke(train_app, [*command, "--out", tmp_path / "o6", "--threads", 0]))
+        assert "--threads must be at least 1" in message
+    for out in ("o1", "o2", "o3", "o4", "o5", "o6"):
         assert not (tmp_path / out).exists()  # nothing was trained or written

@@ -105,7 +105,7 @@ def test_train_sft_lora_layers_writes_adapters_only_there(plans_dir, tiny_model_
     metrics = ok(
         train_app,
         ["sft", "--data", plans_dir, "--model", tiny_model_dir, "--out", out, "--max-steps", 2, "--batch-size", 4]
-        + ["--lora-layers", 1],
+        + ["--lora-layers", 1, "--threads", 1],
     )
     assert metrics["train_steps"] == 2
     with safe_open(out / "adapter_model.safetensors", "pt") as weights:
