@@ -1,6 +1,13 @@
-"""The CPU settings of the trainers: ``--threads``."""
+"""The CPU settings of the trainers: sleeping OpenMP waiters unless the caller chose, set before torch loads
+(libgomp reads the variable once) and ``--threads``."""
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,6 +16,59 @@ from planforge.errors import ConfigError
 from planforge.trainers import cpu
 
 pytestmark = pytest.mark.torch
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Records OMP_WAIT_POLICY when torch is first imported, then runs `gen train sft` (its data does not exist: the run
+# stops with a one-line error after --threads imported torch).
+WATCH_TORCH_IMPORT = """
+import json, os, sys
+seen = []
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" and not seen:
+            seen.append(os.environ.get("OMP_WAIT_POLICY"))
+sys.meta_path.insert(0, Watch())
+from typer.testing import CliRunner
+from planforge.trainers.cli import train_app
+args = ["sft", "--data", sys.argv[1], "--model", "m", "--out", sys.argv[2], "--threads", "1"]
+result = CliRunner().invoke(train_app, args)
+print(json.dumps({"seen": seen, "exit_code": result.exit_code}))
+"""
+
+
+def test_sleeping_waiters_are_preferred_before_torch_is_imported(monkeypatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delitem(sys.modules, "torch")  # as in a fresh `gen` process; restored after the test
+    assert cpu.prefer_sleeping_threads() is True
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # the caller's choice wins
+    assert cpu.prefer_sleeping_threads() is True
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_too_late_once_torch_is_imported(monkeypatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert "torch" in sys.modules
+    assert cpu.prefer_sleeping_threads() is False
+    assert "OMP_WAIT_POLICY" not in os.environ
+
+
+def test_the_cli_sets_the_policy_before_torch_is_imported(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-c", WATCH_TORCH_IMPORT, str(tmp_path / "no-data"), str(tmp_path / "out")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"seen": ["PASSIVE"], "exit_code": 2}, done.stderr
 
 
 def test_threads(monkeypatch):
