@@ -1,4 +1,4 @@
-"""CPU settings of the torch trainers.
+"""CPU settings of the torch trainers, and the per-step timings their metrics report.
 
 torch runs its CPU kernels on libgomp's OpenMP threads (one per core by default), whose waiters spin before they
 sleep. On cores other jobs share, a spinning thread holds a core that the thread it waits for needs. On 2 such
@@ -10,7 +10,10 @@ seconds, with spinning waiters as with sleeping ones (``OMP_WAIT_POLICY=PASSIVE`
 from __future__ import annotations
 
 import os
+import statistics
 import sys
+import time
+from typing import Any
 
 #: libgomp's wait policy that planforge sets when the caller set none.
 WAIT_POLICY = "PASSIVE"
@@ -18,7 +21,7 @@ WAIT_POLICY = "PASSIVE"
 
 def prefer_sleeping_threads() -> bool:
     """Set ``OMP_WAIT_POLICY=PASSIVE`` unless the caller set a policy. ``False``, and nothing set, once torch is
-    imported: libgomp has read the variable then."""
+    imported: libgomp has read the variable then, and setting it would only make :func:`cpu_report` wrong."""
     if "torch" in sys.modules:
         return False
     os.environ.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)
@@ -36,3 +39,49 @@ def set_threads(threads: int | None) -> None:
     import torch
 
     torch.set_num_threads(threads)
+
+
+def cpu_report() -> dict[str, Any]:
+    """What a CPU figure depends on: threads, wait policy and the machine's load (1-minute average)."""
+    import torch
+
+    report: dict[str, Any] = {
+        "torch_threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
+    }
+    if hasattr(os, "getloadavg"):  # not on Windows
+        report["load_average_1m"] = round(os.getloadavg()[0], 2)
+    return report
+
+
+def step_timer() -> Any:
+    """A ``TrainerCallback`` that times each optimizer step from the end of the one before (data, forward, backward,
+    optimizer, logging): wall and process CPU seconds (every thread's). ``.metrics()`` leaves the first step out:
+    it also pays for the allocator's warm-up and lazy initialisation."""
+    from transformers import TrainerCallback
+
+    class StepTimer(TrainerCallback):
+        def __init__(self) -> None:
+            self.wall: list[float] = []
+            self.cpu: list[float] = []
+            self._mark = (time.perf_counter(), time.process_time())
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self._mark = (time.perf_counter(), time.process_time())
+
+        def on_step_end(self, args, state, control, **kwargs):
+            now = (time.perf_counter(), time.process_time())
+            self.wall.append(now[0] - self._mark[0])
+            self.cpu.append(now[1] - self._mark[1])
+            self._mark = now
+
+        def metrics(self) -> dict[str, Any]:
+            if not self.wall:
+                return {}
+            out: dict[str, Any] = {"train_first_step_seconds": self.wall[0]}
+            if len(self.wall) > 1:
+                out["train_seconds_per_step"] = statistics.fmean(self.wall[1:])
+                out["train_cpu_seconds_per_step"] = statistics.fmean(self.cpu[1:])
+            return out
+
+    return StepTimer()

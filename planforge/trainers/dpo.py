@@ -22,7 +22,7 @@ from planforge.dataset.provenance import fingerprint, read_run_config, write_tra
 from planforge.dataset.rows import ToolCache, row_prompt
 from planforge.errors import ConfigError, DatasetError
 from planforge.prompting import strip_tool_calls
-from planforge.trainers.cpu import set_threads
+from planforge.trainers.cpu import cpu_report, set_threads, step_timer
 from planforge.trainers.dpo_config import DPORunConfig
 from planforge.trainers.prompts import PAIR_COLUMNS, toolrag_shown
 
@@ -139,6 +139,8 @@ def _train(cfg: DPORunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds
         processing_class=tokenizer,
         peft_config=peft_config,
     )
+    timer = step_timer()
+    trainer.add_callback(timer)
     started = time.perf_counter()
     result = trainer.train()
     metrics: dict[str, Any] = {
@@ -146,6 +148,8 @@ def _train(cfg: DPORunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds
         "train_steps": result.global_step,
         "train_loss": result.training_loss,
         "train_seconds": time.perf_counter() - started,
+        **timer.metrics(),
+        **cpu_report(),
     }
     logs = [h for h in trainer.state.log_history if "loss" in h]
     if logs:

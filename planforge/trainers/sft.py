@@ -19,7 +19,7 @@ from planforge.dataset.features import PLANS
 from planforge.dataset.provenance import fingerprint, write_training_record
 from planforge.dataset.rows import ToolCache, row_prompt
 from planforge.errors import ConfigError, DatasetError
-from planforge.trainers.cpu import set_threads
+from planforge.trainers.cpu import cpu_report, set_threads, step_timer
 from planforge.trainers.prompts import PLAN_COLUMNS_SFT, plan_completion, toolrag_shown
 from planforge.trainers.sft_config import SFTRunConfig
 
@@ -185,6 +185,8 @@ def make_trainer(cfg: SFTRunConfig, model: Any, tokenizer: Any, train_ds: Any, e
 
 def _train(cfg: SFTRunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds: Any) -> tuple[Any, dict[str, Any]]:
     trainer = make_trainer(cfg, model, tokenizer, train_ds, eval_ds)
+    timer = step_timer()
+    trainer.add_callback(timer)
     started = time.perf_counter()
     result = trainer.train()
     metrics: dict[str, Any] = {
@@ -192,6 +194,8 @@ def _train(cfg: SFTRunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds
         "train_steps": result.global_step,
         "train_loss": result.training_loss,
         "train_seconds": time.perf_counter() - started,
+        **timer.metrics(),
+        **cpu_report(),
     }
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     if losses:

@@ -31,7 +31,7 @@ from planforge.dataset.rows import ToolCache
 from planforge.errors import ConfigError, DatasetError
 from planforge.prompting import system_prompt
 from planforge.tools import ToolSet, tools_from_json
-from planforge.trainers.cpu import set_threads
+from planforge.trainers.cpu import cpu_report, set_threads
 from planforge.trainers.prompts import PLAN_COLUMNS_TOOLRAG
 from planforge.trainers.toolrag_config import EvalToolRAGConfig, ToolRAGConfig
 
@@ -346,6 +346,7 @@ def train_toolrag(cfg: ToolRAGConfig) -> dict[str, Any]:
         "train_steps": steps,
         "train_seconds": time.perf_counter() - started,
         "train_loss_last": sum(losses[-20:]) / max(len(losses[-20:]), 1),
+        **cpu_report(),
     }
     split_name = cfg.eval_split if cfg.eval_split in ds else first_split(ds, ("test", "validation"))
     if split_name is not None:

@@ -256,6 +256,9 @@ def test_train_dpo_from_the_sft_adapter_and_from_scratch(pairs_dir, tiny_model_d
         ],
     )
     assert metrics["train_steps"] == 2 and metrics["eval_pairs"] == 4
+    saved = read_json(out / "metrics.json")  # the step figures (the first step left out) and what they depend on
+    assert saved["train_seconds_per_step"] > 0 and saved["train_cpu_seconds_per_step"] > 0
+    assert {"train_first_step_seconds", "torch_threads", "omp_wait_policy"} <= set(saved)
     run = assert_run_files(out, "train dpo")
     assert run["start_adapter"] == str(sft_dir)
     assert (out / "adapter_model.safetensors").is_file() and not (out / "ref").exists()

@@ -1,5 +1,5 @@
 """The CPU settings of the trainers: sleeping OpenMP waiters unless the caller chose, set before torch loads
-(libgomp reads the variable once) and ``--threads``."""
+(libgomp reads the variable once), ``--threads``, and the step timings left without the warm-up step."""
 
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ def test_too_late_once_torch_is_imported(monkeypatch):
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     assert "torch" in sys.modules
     assert cpu.prefer_sleeping_threads() is False
-    assert "OMP_WAIT_POLICY" not in os.environ
+    assert "OMP_WAIT_POLICY" not in os.environ  # too late to reach libgomp: the report must not claim it
+    assert cpu.cpu_report()["omp_wait_policy"] == "default"
 
 
 def test_the_cli_sets_the_policy_before_torch_is_imported(tmp_path):
@@ -81,3 +82,24 @@ def test_threads(monkeypatch):
     monkeypatch.setattr(torch, "set_num_threads", asked.append)
     cpu.set_threads(2)
     assert asked == [2]
+    report = cpu.cpu_report()
+    assert report["torch_threads"] == before and "omp_wait_policy" in report and "load_average_1m" in report
+
+
+def test_step_timer_leaves_the_first_step_out(monkeypatch):
+    timer = cpu.step_timer()
+    clock = iter([0.0, 10.0, 12.0, 15.0])  # train begins, then three steps: 10 s (warm-up), 2 s, 3 s
+    monkeypatch.setattr(cpu.time, "perf_counter", lambda: next(clock))
+    cpu_clock = iter([0.0, 5.0, 6.0, 8.0])
+    monkeypatch.setattr(cpu.time, "process_time", lambda: next(cpu_clock))
+    assert timer.metrics() == {}
+    timer.on_train_begin(None, None, None)
+    timer.on_step_end(None, None, None)
+    assert timer.metrics() == {"train_first_step_seconds": 10.0}
+    timer.on_step_end(None, None, None)
+    timer.on_step_end(None, None, None)
+    assert timer.metrics() == {
+        "train_first_step_seconds": 10.0,
+        "train_seconds_per_step": 2.5,
+        "train_cpu_seconds_per_step": 1.5,
+    }

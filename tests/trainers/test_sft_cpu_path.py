@@ -108,6 +108,10 @@ def test_train_sft_lora_layers_writes_adapters_only_there(plans_dir, tiny_model_
         + ["--lora-layers", 1, "--threads", 1],
     )
     assert metrics["train_steps"] == 2
+    # the step figures: the second step's wall and CPU time (the first is warm-up), and what they depend on
+    assert metrics["train_first_step_seconds"] > 0 and metrics["train_seconds_per_step"] > 0
+    assert metrics["train_cpu_seconds_per_step"] > 0 and metrics["torch_threads"] == 1
+    assert "omp_wait_policy" in metrics and metrics["load_average_1m"] >= 0
     with safe_open(out / "adapter_model.safetensors", "pt") as weights:
         keys = list(weights.keys())
     assert keys and all(".layers.1." in key for key in keys)
