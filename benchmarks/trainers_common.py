@@ -13,6 +13,11 @@ from typing import Any
 # Run from a checkout, use that checkout's planforge (not whichever one is pip-installed in editable mode).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from planforge.trainers.cpu import prefer_sleeping_threads  # noqa: E402
+
+# As `gen train` does: OpenMP threads that sleep while they wait (set before torch is imported).
+prefer_sleeping_threads()
+
 
 def ensure_dataset(path: str | Path, n: int, *, teacher: str = "template", seed: int = 0) -> Path:
     """The dataset at ``path``; when it does not exist, build it with ``gen run recipe mac_assistant``

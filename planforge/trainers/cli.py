@@ -55,6 +55,9 @@ def _runner(title: str, module: str, function: str, *, torch: bool = True) -> Ca
     def run(cfg: Any) -> dict[str, Any]:
         import importlib
 
+        from planforge.trainers.cpu import prefer_sleeping_threads
+
+        prefer_sleeping_threads()  # before torch is imported: libgomp reads OMP_WAIT_POLICY once
         if torch or getattr(cfg, "model", None) or getattr(cfg, "adapter", None):
             _quiet_libraries()
         metrics = getattr(importlib.import_module(module), function)(cfg)

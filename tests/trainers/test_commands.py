@@ -257,6 +257,9 @@ def test_train_dpo_from_the_sft_adapter_and_from_scratch(pairs_dir, tiny_model_d
         ],
     )
     assert metrics["train_steps"] == 2 and metrics["eval_pairs"] == 4
+    saved = read_json(out / "metrics.json")  # the step figures (the first step left out) and what they depend on
+    assert saved["train_seconds_per_step"] > 0 and saved["train_cpu_seconds_per_step"] > 0
+    assert {"train_first_step_seconds", "torch_threads", "omp_wait_policy"} <= set(saved)
     run = assert_run_files(out, "train dpo")
     assert run["start_adapter"] == str(sft_dir)
     assert (out / "adapter_model.safetensors").is_file() and not (out / "ref").exists()
@@ -390,5 +393,12 @@ def test_config_errors_are_one_line_before_training(plans_dir, pairs_dir, tiny_m
     assert "no split 'dev'" in message
     message = one_line_error(invoke(eval_app, ["toolrag", "--classifier", tmp_path, "--data", plans_dir]))
     assert "not a ToolRAG classifier directory" in message
-    for out in ("o1", "o2", "o3", "o4", "o5"):
+    for command in (
+        ["sft", "--data", plans_dir, "--model", tiny_model_dir],
+        ["dpo", "--pairs", pairs_dir, "--model", tiny_model_dir],
+        ["toolrag", "--data", plans_dir],
+    ):
+        message = one_line_error(invoke(train_app, [*command, "--out", tmp_path / "o6", "--threads", 0]))
+        assert "--threads must be at least 1" in message
+    for out in ("o1", "o2", "o3", "o4", "o5", "o6"):
         assert not (tmp_path / out).exists()  # nothing was trained or written
