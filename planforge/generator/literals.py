@@ -45,7 +45,7 @@ _CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?"
 _RANGE_PHRASE = re.compile(rf"(?<![\w:])(?:from |between )?{_CLOCK}\s*(?:to|until|till|and|-|–)\s*{_CLOCK}(?![\w:])")
 _PARTS = "|".join(sorted((re.escape(p) for p in (*PARTS_OF_DAY, *TODAY_PARTS)), key=len, reverse=True))
 _TIME_PHRASE = re.compile(
-    rf"(?<![\w:])(?:\d{{1,2}}:\d{{2}}\s*(?:am|pm|a\.m\.|p\.m\.)?|\d{{1,2}}\s*(?:am|pm|a\.m\.|p\.m\.))(?![\w:])|\b(?:{_PARTS})\b"
+    rf"(?<![\w:])(?:\d{{1,2}}:\d{{2}}\s*(?:am|pm|a\.m\.|p\.m\.)?|\d{{1,2}}\s*(?:am|pm|a\.m\.|p\.m\.))(?!\w)|\b(?:{_PARTS})\b"
 )
 _UNITS = r"quarter of an hour|half an hour|an hour and a half|hours?|hrs?|minutes?|mins?"
 _DURATION_PHRASE = re.compile(rf"\b(?:(?:a|{_COUNT}) )?(?:{_UNITS})(?: and a half)?\b")
@@ -54,6 +54,16 @@ _PHONE = re.compile(r"^[\d\s()+.\-]+$")
 _NUMBER_TOKEN = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
 _CLOCKISH = re.compile(r"\d\s*(?:am|pm|a\.m\.|p\.m\.)|\d:\d\d|noon|midnight|morning|afternoon|evening|night")
 _WORDS = {v: k for k, v in NUMBERS.items() if k not in ("a", "an")}
+#: spellings the recipe's duration rules do not read, as they do
+_SPELLINGS = (
+    (re.compile(r"\bhalf[- ]hour\b"), "30 minutes"),
+    (re.compile(r"\bforty[- ]five\b"), "45"),
+    (re.compile(r"\bthirty\b"), "30"),
+    (re.compile(r"\bforty\b"), "40"),
+    (re.compile(r"\bfifty\b"), "50"),
+    (re.compile(r"\bsixty\b"), "60"),
+    (re.compile(r"\bninety\b"), "90"),
+)
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,7 @@ class Said:
 def said(text: str, now: str) -> Said:
     """What ``text`` states against ``now`` (``YYYY-MM-DD HH:MM:SS``): days, clock times, durations, numbers."""
     moment = datetime.fromisoformat(now)
-    lower = " ".join(text.casefold().replace("’", "'").split())
+    lower = _folded(text)
     days: set[date] = set()
     for match in _DAY_PHRASE.finditer(lower):
         with contextlib.suppress(ValueError):
@@ -122,6 +132,13 @@ def said(text: str, now: str) -> Said:
                 frozenset(numbers))  # fmt: skip
 
 
+def _folded(text: str) -> str:
+    lower = " ".join(text.casefold().replace("’", "'").split())
+    for pattern, spelling in _SPELLINGS:
+        lower = pattern.sub(spelling, lower)
+    return lower
+
+
 @lru_cache(maxsize=4096)
 def said_by_dateparser(text: str, now: str) -> tuple[frozenset[date], frozenset[time]]:
     """Days and clock times ``dateparser`` finds in ``text`` (empty when it is not installed). A time counts only
@@ -131,8 +148,10 @@ def said_by_dateparser(text: str, now: str) -> tuple[frozenset[date], frozenset[
     except ImportError:  # pragma: no cover - the extra is not installed
         return frozenset(), frozenset()
     settings = {"RELATIVE_BASE": datetime.fromisoformat(now), "PREFER_DATES_FROM": "future"}
+    # what the recipe's rules read (day phrases: "next Friday" is theirs to resolve) and durations are left out
+    rest = _DURATION_PHRASE.sub(" ", _DAY_PHRASE.sub(" ", _folded(text)))
     try:
-        found = search_dates(text, languages=["en"], settings=settings) or []
+        found = search_dates(rest, languages=["en"], settings=settings) or []
     except Exception:  # noqa: BLE001 - a parser failure means no date read, never a crash
         return frozenset(), frozenset()
     days = {moment.date() for _, moment in found}
