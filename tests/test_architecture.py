@@ -74,6 +74,7 @@ def test_no_unit_imports_what_it_must_not():
     assert problems == []
 
 
+@pytest.mark.slow
 def test_the_checker_sees_real_imports():
     """The stages do import the shared layers: an empty graph would pass the test above for nothing."""
     graph = imports_by_unit()

@@ -240,6 +240,7 @@ def test_validate_with_a_recipe_applies_its_rules_and_each_lines_now(tmp_path):
     assert not verdicts["no_lookup"]["valid"] and verdicts["no_lookup"]["errors"][0]["code"] == "rule"
 
 
+@pytest.mark.slow
 def test_a_reader_that_leaves_early_is_no_traceback(tmp_path):
     """`gen validate ... | head -1`: the command stops quietly (exit 141, as a shell reports SIGPIPE)."""
     tools = tmp_path / "tools.json"

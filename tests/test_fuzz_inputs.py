@@ -6,6 +6,8 @@ import pytest
 
 from tests.support import fuzzing
 
+pytestmark = pytest.mark.slow
+
 INPUTS = 20_000
 
 

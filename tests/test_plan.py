@@ -166,6 +166,7 @@ def plans(draw, named_only: bool = False):
     return Plan(tuple(steps), end_of_plan=False if named_only else draw(st.booleans()))
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(plans())
 def test_text_round_trip_is_lossless(plan):
@@ -174,6 +175,7 @@ def test_text_round_trip_is_lossless(plan):
     assert to_text(parse_text(text)) == text
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(plans(named_only=True))
 def test_json_round_trip_is_lossless(plan):
@@ -182,6 +184,7 @@ def test_json_round_trip_is_lossless(plan):
     assert to_calls(parse_calls(calls)) == calls
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(st.lists(json_values, min_size=1, max_size=4))
 def test_json_fast_path_agrees_with_literal_eval(values):
@@ -241,6 +244,7 @@ def test_decoded_plans_are_checked_without_recursion():
         ([{"name": "f", "arguments": {}}] * (MAX_JSON_PLAN_CHARS + 1), "262,144 limit"),
     ],
 )
+@pytest.mark.slow
 def test_decoded_plans_hold_json_values_within_the_limits(data, words):
     with pytest.raises(PlanSyntaxError, match=words):
         parse_calls(data)
@@ -327,6 +331,7 @@ step_line_parts = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(st.lists(step_line_parts, max_size=12).map("".join))
 def test_step_line_split_equals_the_reference_pattern(line):

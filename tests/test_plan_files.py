@@ -3,6 +3,7 @@
 import io
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ ids = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(ids)
 def test_valid_verdict_lines_are_what_json_dumps_writes(record_id):

@@ -223,6 +223,7 @@ plain_schemas = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=1500)
 @given(plain_schemas)
 def test_plain_schema_shortcut_agrees_with_the_metaschema(schema):

@@ -61,6 +61,12 @@ def _features() -> dict[str, Any]:
                 "request_id": datasets.Value("string"),
                 "distractors": datasets.List(datasets.Value("string")),
                 "structure": datasets.Value("string"),  # planforge.structures key: statistics group rows by it
+                # the recipe's diversity seeds the teacher was given (null when the recipe has none)
+                "persona": datasets.Value("string"),
+                "scenario": datasets.Value("string"),
+                "paraphrase_of": datasets.Value("string"),  # --mode paraphrase: the request this one rewrites
+                "judge_verdict": datasets.Value("string"),  # --verify judge: yes | no | unknown
+                "judge_reason": datasets.Value("string"),
             },
         }
     )

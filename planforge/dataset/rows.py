@@ -90,9 +90,12 @@ class Example:
 # --------------------------------------------------------------------------------------------------
 # compact records: what a checkpoint keeps of an example, and the rows rebuilt from them
 
-#: (id, query, plan_text, plan as JSON calls, target_tools, structure key[, offered]): an example without the parts
-#: its run shares; ``offered`` only where the example was offered functions of its own rather than its request's
+#: (id, query, plan_text, plan as JSON calls, target_tools, structure key[, own]): an example without the parts its
+#: run shares; ``own`` (optional) holds the example's own ``meta`` fields (persona, scenario, paraphrase_of,
+#: judge_verdict, judge_reason) and ``offered``, where it was offered functions of its own rather than its request's
 ExampleRecord = tuple[Any, ...]
+#: the ``meta`` fields a record may carry, each null in a row whose record does not
+RECORD_META = ("persona", "scenario", "paraphrase_of", "judge_verdict", "judge_reason")
 
 
 def example_id(recipe: str, query: str, text: str) -> str:
@@ -100,12 +103,26 @@ def example_id(recipe: str, query: str, text: str) -> str:
     return "ex-" + hashlib.sha1(f"{recipe}\x00{query}\x00{text}".encode()).hexdigest()[:16]
 
 
-def example_record(query: str, plan: Plan, tools: ToolSet, recipe: str) -> ExampleRecord:
-    """A validated, bound plan's compact record: its text is rendered once and serves the id and the completion."""
+def example_record(
+    query: str,
+    plan: Plan,
+    tools: ToolSet,
+    recipe: str,
+    meta: Mapping[str, Any] | None = None,
+    *,
+    own_tools: bool = False,
+) -> ExampleRecord:
+    """A validated, bound plan's compact record: its text is rendered once and serves the id and the completion.
+    ``meta``: the example's own ``meta`` fields (:data:`RECORD_META`), kept only when some is set; ``own_tools``:
+    ``tools`` are the example's own offer, not its request's, and are kept too."""
     text = plan_text(plan, tools)
     calls = json.dumps([c for c in to_calls(plan) if c["name"] != "join"], ensure_ascii=False)
     targets = list(dict.fromkeys(plan.function_names()))
-    return example_id(recipe, query, text), query, text, calls, targets, structure_key(plan)
+    record = example_id(recipe, query, text), query, text, calls, targets, structure_key(plan)
+    own: dict[str, Any] = {k: meta[k] for k in RECORD_META if meta and meta.get(k) is not None}
+    if own_tools:
+        own["offered"] = list(tools)
+    return (*record, own) if own else record
 
 
 class RowBuilder:
@@ -137,8 +154,8 @@ class RowBuilder:
         """The row of ``record`` (``offered``: its request's functions, unless the record has its own);
         ``encoded``: ``tools`` entries as the JSON strings ``datasets.Json`` stores."""
         identifier, query, text, calls, targets, *rest = record  # checkpoints of planforge 0.2 have no structure
-        if len(rest) > 1:
-            offered = rest[1]
+        own = rest[1] if len(rest) > 1 and isinstance(rest[1], Mapping) else {}
+        offered = own.get("offered") or offered
         if encoded:
             tools = [self._encoded.get(n) or self._encode(n) for n in offered]
         else:
@@ -160,6 +177,7 @@ class RowBuilder:
                 "request_id": request_id,
                 "distractors": [name for name in offered if name not in targets],
                 "structure": rest[0] if rest else None,
+                **{key: own.get(key) for key in RECORD_META},
             },
         }
 

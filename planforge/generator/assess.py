@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,7 +24,7 @@ from planforge.dataset.rows import ExampleRecord, example_record
 from planforge.errors import ReplyFormatError
 from planforge.generator.dedup import Fingerprint, fingerprints
 from planforge.generator.pricing import BATCH_PRICE_FACTOR, cost_usd
-from planforge.generator.replies import parse_reply
+from planforge.generator.replies import ProposedExample, parse_reply
 from planforge.generator.teachers.base import Teacher, TeacherReply, TeacherRequest
 from planforge.recipes.loader import Recipe
 from planforge.tools import ToolSet
@@ -71,13 +72,21 @@ class RequestSpec:
         )
 
 
-class Assessor:
-    """Parse -> judge -> compact records and fingerprints, for one recipe and teacher."""
+#: A teacher's own check of its proposals (its ``screen`` attribute): (reply content, proposals, request) -> per
+#: proposal a rejection code (None: keep) and the ``meta`` fields its example records. Picklable, pure.
+Screen = Callable[[str, Sequence[ProposedExample], TeacherRequest], list[tuple[str | None, dict[str, Any]]]]
 
-    def __init__(self, recipe: Recipe, teacher_name: str, price: tuple[float, float] | None):
+
+class Assessor:
+    """Parse -> the teacher's screen -> judge -> compact records and fingerprints, for one recipe and teacher."""
+
+    def __init__(
+        self, recipe: Recipe, teacher_name: str, price: tuple[float, float] | None, screen: Screen | None = None
+    ):
         self.recipe = recipe
         self.teacher_name = teacher_name
         self.price = price
+        self.screen = screen
         self.rules = recipe.rule_functions()
         self._subset = lru_cache(maxsize=4096)(self._tools)
 
@@ -105,9 +114,10 @@ class Assessor:
             counters["rejected_responses"] = 1
             return Assessment(_finish(counters, rejected))
         recipe = self.recipe
+        screened = self.screen(reply.content, proposals, request) if self.screen is not None else None
         valid: list[ExampleRecord] = []
-        for position, proposal in enumerate(proposals):
-            tools = request.tools_for(position)
+        for index, proposal in enumerate(proposals):
+            tools = request.tools_for(index)
             counters["proposed"] += 1
             if proposal.problem is not None:
                 rejected["syntax"] += 1
@@ -123,14 +133,16 @@ class Assessor:
                 rejected["syntax"] += 1
                 continue
             counters["parsed"] += 1
+            code, meta = screened[index] if screened is not None else (None, None)
+            if code is not None:
+                rejected[code] += 1
+                continue
             if verdict.errors:
                 rejected.update(set(verdict.codes))
                 continue
             counters["valid"] += 1
-            record = example_record(proposal.query, verdict.plan, tools, recipe.name)
-            if request.example_tools:  # offered functions of its own: the row needs them, not the request's
-                record = (*record, list(tools))
-            valid.append(record)
+            own_tools = bool(request.example_tools)  # the row needs the example's own offer, not the request's
+            valid.append(example_record(proposal.query, verdict.plan, tools, recipe.name, meta, own_tools=own_tools))
         found = fingerprints([record[1] for record in valid])
         return Assessment(_finish(counters, rejected), [Candidate(r, f) for r, f in zip(valid, found, strict=True)])
 

@@ -68,6 +68,17 @@ def run_recipe(
         str,
         typer.Option(help="json_schema | json_object | prompt: how replies are constrained (refusals fall back)."),
     ] = "json_schema",
+    mode: Annotated[
+        str, typer.Option(help="free: the teacher writes requests and plans | paraphrase: it rewrites known ones.")
+    ] = "free",
+    from_dataset: Annotated[
+        Path | None, typer.Option(help="Paraphrase seeds from this plans dataset (default: the template teacher).")
+    ] = None,
+    verify: Annotated[
+        str | None, typer.Option(help="replan | judge: a model checks each valid example's meaning.")
+    ] = None,
+    verify_model: Annotated[str | None, typer.Option(help="Model of --verify (default: the teacher's).")] = None,
+    verify_base_url: Annotated[str | None, typer.Option(help="Endpoint of --verify (default: the teacher's).")] = None,
 ) -> None:
     """Build a validated dataset from a recipe with a teacher LLM (or the offline template teacher)."""
     from planforge.errors import Interrupted, RunAborted
@@ -113,6 +124,11 @@ def run_recipe(
         dry_run=dry_run,
         shard=shard,
         workers=workers,
+        mode=mode,
+        from_dataset=from_dataset,
+        verify=verify,
+        verify_model=verify_model,
+        verify_base_url=verify_base_url,
     )
     if ray is not None:
         from planforge.generator.distributed import RayRun, run_on_ray
@@ -196,6 +212,18 @@ def summary_table(record, *, teacher_note: str | None = None):
         ("stopped", record.stop_reason),
     ]
     rows += [(f"rejected: {code}", f"{count:,}") for code, count in record.rejected.items()]
+    coverage = record.extra.get("coverage")
+    if coverage:
+        pairs = coverage["pair_coverage"]
+        rows.append(
+            (
+                "coverage (gen stats)",
+                f"{coverage['distinct_structures']:,} structures, {pairs['seen']} of {pairs['feasible']} function "
+                f"pairs; single call {coverage['single_call_share']:.1%}, 2+ people looked up "
+                f"{coverage['parallel_lookup_share']:.1%}",
+            )
+        )
+    rows += mode_rows(record)
     if stats["failed_requests"]:
         rows.append(("re-run", f"{stats['failed_requests']:,} failed requests are not cached and will be retried"))
     client = record.extra.get("client") or {}
@@ -220,6 +248,33 @@ def summary_table(record, *, teacher_note: str | None = None):
     who = "offline template teacher" if record.teacher == "template" else f"{record.teacher}, {record.model}"
     title = f"run summary: {record.recipe['name']} ({who})"
     return key_value_table(title, rows)
+
+
+def mode_rows(record) -> list[tuple[str, str]]:
+    """Summary rows for paraphrase mode, diversity seeds, --verify and the tokens per accepted example."""
+    extra = record.extra
+    rows = []
+    if extra.get("mode") == "paraphrase":
+        rows.append(("mode", f"paraphrase (seeds: {extra.get('seeds_from')})"))
+    if extra.get("diversity"):
+        rows.append(("diversity seeds", ", ".join(f"{v:,} {k}" for k, v in extra["diversity"].items())))
+    verify = record.verify
+    if verify:
+        if verify.get("method") == "replan":
+            counts = (
+                f"{verify.get('checked', 0):,} checked: {verify.get('agreed', 0):,} agreed, "
+                f"{verify.get('replan_mismatch', 0):,} mismatched, {verify.get('replan_failed', 0):,} failed"
+            )
+        else:
+            counts = (
+                f"{verify.get('checked', 0):,} checked: {verify.get('yes', 0):,} yes, {verify.get('no', 0):,} no, "
+                f"{verify.get('unknown', 0):,} unknown"
+            )
+        rows.append((f"verify {verify.get('method')} ({verify.get('model')})", counts))
+    per = extra.get("tokens_per_accepted") or {}
+    if per:
+        rows.append(("tokens per accepted example", ", ".join(f"{k} {v:,.1f}" for k, v in per.items())))
+    return rows
 
 
 def merge(

@@ -51,6 +51,9 @@ class RunConfig:
     price: tuple[float, float] | None = None
     workers: int | None = None  # processes assessing replies; None: decided by the teacher and the run's size
     shard: tuple[int, int] | None = None  # (index, count): this run makes the index-th of count disjoint parts
+    #: settings beyond these that make another run (--mode, seeds, --verify): part of the resume fingerprint
+    variant: dict[str, Any] = field(default_factory=dict)
+    verifier: Any = None  # planforge.generator.verify.Verifier: the meaning check of each valid example
 
     def expected_requests(self) -> int:
         per_request = max(1, int(self.sampling()["examples_per_request"]))
@@ -85,18 +88,23 @@ class RunStats:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     rejected: Counter[str] = field(default_factory=Counter)
+    verify: Counter[str] = field(default_factory=Counter)  # --verify: examples checked, agreed, ...; tokens
 
     def add(self, counters: dict[str, Any]) -> None:
         for key, value in counters.items():
             if key == "rejected":
                 self.rejected.update(value)
+            elif key == "verify":
+                self.verify.update(value)
             else:
                 setattr(self, key, getattr(self, key) + value)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "rejected"}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("rejected", "verify")}
         out["cost_usd"] = round(self.cost_usd, 6)
         out["rejected"] = dict(sorted(self.rejected.items()))
+        if self.verify:
+            out["verify"] = dict(sorted(self.verify.items()))
         return out
 
 
@@ -119,11 +127,20 @@ def fingerprint(config: RunConfig, teacher: Teacher) -> dict[str, Any]:
         "sampling": config.sampling(),
         "near_duplicate_threshold": config.near_duplicate_threshold,
         "shard": list(config.shard) if config.shard else None,
+        **({"variant": config.variant} if config.variant else {}),
     }
 
 
 def config_hash(config: RunConfig, teacher: Teacher) -> str:
     return hashlib.sha256(json.dumps(fingerprint(config, teacher), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def make_sampler(config: RunConfig, teacher: Teacher) -> Any:
+    """The run's request sampler: the teacher's own when it has one (paraphrase seeds from a dataset), else the
+    function sampler aimed at the teacher's shapes."""
+    make = getattr(teacher, "make_sampler", None)
+    found = make(config.recipe.tools, config.sampling(), config.seed) if make is not None else None
+    return found or FunctionSampler.for_teacher(config.recipe.tools, config.sampling(), config.seed, teacher)
 
 
 def aborted(reason: str, stats: RunStats) -> RunAborted:
@@ -204,7 +221,7 @@ async def generate(
     started = time.monotonic()
     stats = RunStats()
     dedup = Deduplicator(config.near_duplicate_threshold)
-    sampler = FunctionSampler.for_teacher(config.recipe.tools, config.sampling(), config.seed, teacher)
+    sampler = make_sampler(config, teacher)
     if config.shard is not None:
         sampler = ShardSampler(sampler, *config.shard)
     checkpoint = Checkpoint.in_dir(config.out)
@@ -222,7 +239,8 @@ async def generate(
     attach = getattr(teacher, "attach_journal", None)
     if attach is not None:
         attach(BatchLog(checkpoint, state.batches if resumed else []))
-    assessor = Assessor(config.recipe, teacher.name, config.price)
+    assessor = Assessor(config.recipe, teacher.name, config.price, screen=getattr(teacher, "screen", None))
+    verifier = config.verifier
     workers_wanted = config.workers
     if workers_wanted is None:
         workers_wanted = default_workers(teacher, config.expected_requests())
@@ -241,7 +259,12 @@ async def generate(
 
     async def write_offline(requests: list[TeacherRequest]) -> None:
         specs = [RequestSpec.of(r) for r in requests]
-        outcomes = await workers.run(specs, [None] * len(specs))  # type: ignore[union-attr]
+        outcomes: list[Assessment | TeacherError] = list(await workers.run(specs, [None] * len(specs)))  # type: ignore[union-attr]
+        if verifier is not None:
+            checked = await asyncio.gather(
+                *(verifier.screen(r, o) for r, o in zip(requests, outcomes, strict=True)), return_exceptions=True
+            )
+            outcomes = [_checked(o) for o in checked]
         for request, outcome in zip(requests, outcomes, strict=True):
             done.put_nowait((request.seq, outcome))
 
@@ -253,15 +276,23 @@ async def generate(
                 outcome = (await workers.run([RequestSpec.of(request)], [reply]))[0]
             else:
                 outcome = assessor.assess(request, reply)
+            if verifier is not None:
+                outcome = await verifier.screen(request, outcome)
         except TeacherError as error:
             outcome = error
         done.put_nowait((request.seq, outcome))
+
+    def surface(task: asyncio.Task[None]) -> None:
+        """A task that died of anything but a teacher error is a bug: the loop waiting on ``done`` raises it."""
+        tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            done.put_nowait((CRASHED, task.exception()))  # type: ignore[arg-type]
 
     def issue(requests: list[TeacherRequest]) -> None:
         nonlocal running
         task = asyncio.ensure_future(write_offline(requests) if offline else fetch(requests[0]))
         tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        task.add_done_callback(surface)
         running += len(requests)
 
     def enough_coming() -> bool:
@@ -305,6 +336,8 @@ async def generate(
                 stop_reason = budget_left() or "target reached"
                 break
             seq, outcome = await done.get()
+            if seq == CRASHED:
+                raise outcome  # type: ignore[misc]
             running -= 1
             finished[seq] = outcome
             while order and order[0] in finished:
@@ -329,3 +362,14 @@ async def generate(
         checkpoint.close()
     calls = teacher.stats.calls if teacher.stats is not None else 0
     return RunResult(stats, stop_reason, time.monotonic() - started, resumed, calls)
+
+
+#: the ``done`` queue's request number for a task that raised: the run stops with its exception
+CRASHED = -1
+
+
+def _checked(outcome: Any) -> Assessment | TeacherError:
+    """A verified offline outcome, or the verify model's error (any other exception is a bug: raised)."""
+    if isinstance(outcome, BaseException) and not isinstance(outcome, TeacherError):
+        raise outcome
+    return outcome

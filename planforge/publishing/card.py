@@ -336,6 +336,7 @@ FUNNEL_DOCS = {
     "proposed": "proposed by the teacher",
     "parsed": "parsed",
     "valid": "valid (every validator passed)",
+    "verified": "verified (a blind replan gave the same plan)",
     "accepted": "accepted (distinct, kept)",
 }
 
@@ -470,7 +471,31 @@ def _made_funnel(inputs: CardInputs) -> list[str]:
         rates.append(f"duplicate rate {_pct(run.duplicate_rate)} (dropped / valid)")
     if rates:
         out += ["Rates: " + "; ".join(rates) + ".", ""]
-    return out
+    return out + _made_verify(run)
+
+
+def _made_verify(run: Any) -> list[str]:
+    """The meaning check of ``gen run --verify``: what was asked of which model, and its counts."""
+    verify = run.verify
+    if not verify:
+        return []
+    model = f"`{verify.get('model') or 'n/a'}`"
+    checked = _int(verify.get("checked", 0))
+    if verify.get("method") == "replan":
+        text = (
+            f"**Meaning check (replan):** {model} planned each valid request blind; an example was kept only when "
+            f"its plan was DAG-isomorphic to the teacher's. Of {checked} checked: {_int(verify.get('agreed', 0))} "
+            f"agreed, {_int(verify.get('replan_mismatch', 0))} gave another plan (`replan_mismatch`), "
+            f"{_int(verify.get('replan_failed', 0))} gave no readable plan (`replan_failed`)."
+        )
+    else:
+        text = (
+            f"**Meaning check (judge):** {model} was asked whether each plan does what its request asks; the verdict "
+            f"and reason are in each row's `meta` (`judge_verdict`, `judge_reason`). Of {checked} checked: "
+            f"{_int(verify.get('yes', 0))} yes, {_int(verify.get('no', 0))} no, "
+            f"{_int(verify.get('unknown', 0))} unknown."
+        )
+    return [text, ""]
 
 
 def _made_rejections(inputs: CardInputs) -> list[str]:

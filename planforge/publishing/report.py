@@ -453,6 +453,24 @@ def _agreement(stats: DatasetStats, run: RunRecord) -> Chart:
     return Chart("Reviewer agreement", figure_to_data_uri(figure), f"Mean agreement {mean:.2f}.")
 
 
+def _verify_caption(run: RunRecord) -> str:
+    """What the funnel caption adds for ``gen run --verify``: the model and its counts."""
+    verify = run.verify
+    if not verify:
+        return ""
+    model = verify.get("model") or "n/a"
+    if verify.get("method") == "replan":
+        return (
+            f" Meaning check: {model} replanned {verify.get('checked', 0):,} valid requests blind; "
+            f"{verify.get('agreed', 0):,} agreed, {verify.get('replan_mismatch', 0):,} gave another plan, "
+            f"{verify.get('replan_failed', 0):,} none readable."
+        )
+    return (
+        f" Meaning check: {model} judged {verify.get('checked', 0):,} plans: {verify.get('yes', 0):,} yes, "
+        f"{verify.get('no', 0):,} no, {verify.get('unknown', 0):,} unknown (kept, with the verdict in meta)."
+    )
+
+
 #: The report's charts in order; a chart with nothing to show (no duplicates, no tokens) is left out.
 CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec(
@@ -461,7 +479,8 @@ CHARTS: tuple[ChartSpec, ...] = (
         lambda stats, run: Chart(
             "Generation funnel",
             figure_to_data_uri(funnel_chart(run.funnel, "Generation funnel")),
-            "From the examples the teacher proposed to those kept; percentages of the first stage.",
+            "From the examples the teacher proposed to those kept; percentages of the first stage."
+            + _verify_caption(run),
         ),
     ),
     ChartSpec("Function frequency", lambda stats, run: bool(stats.function_plans), _function_frequency),

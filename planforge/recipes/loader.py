@@ -65,6 +65,7 @@ class Recipe:
     templates_path: Path | None
     license: str = "apache-2.0"
     language: str = "en"
+    seeds: dict[str, tuple[str, ...]] = field(default_factory=dict)  # personas, scenarios (LLM teacher prompts)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -163,6 +164,7 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
         templates_path=templates_path,
         license=raw.get("license", "apache-2.0"),
         language=raw.get("language", "en"),
+        seeds={k: tuple(v) for k, v in (raw.get("seeds") or {}).items()},
         raw=raw,
     )
 

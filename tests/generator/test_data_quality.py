@@ -9,6 +9,8 @@ import pytest
 
 from benchmarks.data_quality import distinct_ngram_ratio, distinct_openings, quality
 
+pytestmark = pytest.mark.slow
+
 ENV = {**os.environ, "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
 
 

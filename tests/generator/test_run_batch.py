@@ -57,7 +57,13 @@ def test_a_killed_run_resumes_polling_its_batch_instead_of_paying_again(tmp_path
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         checkpoint = out / "checkpoint.jsonl"
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (checkpoint.exists() and '"kind":"batch"' in checkpoint.read_text()):
+
+        def recorded() -> int:
+            return checkpoint.read_text().count('"kind":"batch"') if checkpoint.exists() else 0
+
+        # killed once every batch the provider holds is in the checkpoint (a kill between creating a batch and
+        # recording it is the one window where a batch is not found again)
+        while time.monotonic() < deadline and not (recorded() and recorded() == len(server.batches)):
             time.sleep(0.05)
         process.send_signal(signal.SIGKILL)
         process.wait()

@@ -10,12 +10,15 @@ from itertools import combinations
 from pathlib import Path
 
 import datasets
+import pytest
 
 from planforge.dataset.features import PLAN_FEATURES
 from planforge.dataset.rows import row_plan, row_tools
 from planforge.generator.dedup import jaccard
 from planforge.recipes.loader import load_recipe
 from planforge.validators import validate
+
+pytestmark = pytest.mark.slow
 
 ENV = {**os.environ, "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
 
@@ -63,6 +66,10 @@ def test_offline_run_writes_a_valid_dataset_and_run_json(tmp_path):
     assert run["recipe"]["name"] == "mac_assistant" and len(run["recipe"]["hash"]) == 64
     assert run["splits"] == {"train": 240, "validation": 30, "test": 30} and run["seed"] == 0
     assert run["valid"] >= run["accepted"] and run["stop_reason"] == "target reached"
+    # the summary's coverage is gen stats' own figures for the dataset written
+    stats = json.loads(gen("stats", str(out), "--json").stdout)
+    assert run["coverage"] == {key: stats[key] for key in run["coverage"]} and len(run["coverage"]) == 5
+    assert "coverage (gen stats)" in result.stderr
 
 
 def test_same_seed_same_dataset_other_seed_other_dataset(tmp_path):

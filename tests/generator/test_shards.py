@@ -16,6 +16,8 @@ from planforge.cli import app
 from planforge.generator.dedup import jaccard, normalize
 from planforge.generator.merge import split_of
 
+pytestmark = pytest.mark.slow
+
 NO_KEY = {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
 SHARES = {"validation": 0.1, "test": 0.1}
 

@@ -1,5 +1,6 @@
 """The compiled fast path must answer exactly as jsonschema does."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -40,6 +41,7 @@ values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(schemas, values)
 def test_fast_predicate_equals_jsonschema(schema, value):
@@ -48,6 +50,7 @@ def test_fast_predicate_equals_jsonschema(schema, value):
     assert fast(value) == Draft202012Validator(schema).is_valid(value), (schema, value)
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(type_keyword, values)
 def test_type_only_mismatches_are_worded_as_jsonschema_words_them(kind, value):

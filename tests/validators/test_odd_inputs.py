@@ -57,12 +57,14 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(st.lists(json_values, max_size=5))
 def test_all_unique_equals_pairwise_json_equality(items):
     assert all_unique(items) == (not any(equal(a, b) for a, b in itertools.combinations(items, 2)))
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(st.lists(st.tuples(st.integers(1, 7), st.integers(1, 7)), max_size=14))
 def test_find_cycle_agrees_with_networkx(edges):

@@ -15,6 +15,8 @@ from planforge.validators.screen import screen_for
 from tests.conftest import DATA
 from tests.validators.test_checks import REF_TOOLS
 
+pytestmark = pytest.mark.slow
+
 BFCL = tools_from_json(json.loads((DATA / "bfcl_functions.json").read_text()))
 MAC = tools_from_json(json.loads((DATA.parents[1] / "planforge/recipes/mac_assistant/tools.json").read_text()))
 TOOL_SETS = {"mac": MAC, "bfcl": BFCL, "refs": REF_TOOLS}

@@ -46,8 +46,16 @@ class LLMTeacher:
         *,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        diversity: Any = None,
     ):
         self.recipe = recipe
+        #: the recipe's personas and scenarios (planforge.generator.diversity), one of each per request
+        self.diversity = diversity
+        self.screen = None
+        if diversity is not None:
+            from planforge.generator.diversity import MetaScreen
+
+            self.screen = MetaScreen(diversity)
         self.client = client
         self.model = client.model
         self.endpoint = client.endpoint
@@ -70,6 +78,8 @@ class LLMTeacher:
         user = teacher.get("user_prompt", DEFAULT_USER_PROMPT).format(
             num_examples=request.num_examples, targets=", ".join(request.targets), now=request.now
         )
+        if self.diversity is not None:
+            user = f"{user}\n\n{self.diversity.prompt_line(request.seq)}"
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def _system_for(self, offered: tuple[str, ...]) -> str:
