@@ -11,7 +11,19 @@
 
 from __future__ import annotations
 
-from planforge.interchange import bfcl, glaive, hermes, openai, sharegpt, xlam
+from typing import Any
 
-EXPORTERS = {m.NAME: m for m in (openai, sharegpt, hermes, xlam, bfcl)}
-IMPORTERS = {m.NAME: m for m in (openai, sharegpt, hermes, glaive, xlam, bfcl)}
+
+def __getattr__(name: str) -> Any:
+    """``EXPORTERS`` and ``IMPORTERS`` (format name -> module) load the format modules when first asked for, so
+    that importing the package (every ``gen`` start-up does, for its commands) stays light."""
+    if name not in ("EXPORTERS", "IMPORTERS"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from planforge.interchange import bfcl, glaive, hermes, openai, sharegpt, xlam
+
+    found = {
+        "EXPORTERS": {m.NAME: m for m in (openai, sharegpt, hermes, xlam, bfcl)},
+        "IMPORTERS": {m.NAME: m for m in (openai, sharegpt, hermes, glaive, xlam, bfcl)},
+    }
+    globals().update(found)
+    return found[name]
