@@ -138,7 +138,12 @@ class LLMError(PlanforgeError, RuntimeError):
 
 
 class ReplyFormatError(PlanforgeError, ValueError):
-    """A teacher reply that is not the JSON it was asked for (a counted rejection, never a crash)."""
+    """A teacher reply that is not the JSON it was asked for (a counted rejection, never a crash). ``code``: what
+    the run counts it under (``empty_reply``, ``unreadable_reply``, ``wrong_shape``)."""
+
+    def __init__(self, message: str, code: str = "unreadable_reply"):
+        super().__init__(message)
+        self.code = code
 
 
 class RecordFormatError(PlanforgeError, ValueError):
