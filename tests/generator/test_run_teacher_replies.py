@@ -133,3 +133,24 @@ def test_the_rejection_rate_counts_replies_without_an_example():
     stats = RunStats(proposed=6, valid=3, rejected_responses=4)
     assert rejection_rate(stats) == pytest.approx((3 + 4) / (6 + 4))
     assert rejection_rate(RunStats(rejected_responses=2)) == 1.0 and rejection_rate(RunStats()) == 0.0
+
+
+def test_messages_say_nothing_of_the_cache_without_it_and_a_dry_run_keeps_long_lines(tmp_path, template_responder):
+    with OpenAIServer(SmallModel(template_responder)) as server:
+        args = ["-n", "3", "--examples-per-request", "3", "--no-cache"]
+        assert gen(server.base_url, tmp_path / "d", *args).returncode == 0
+        again = gen(server.base_url, tmp_path / "d", *args, "--overwrite")
+    assert again.returncode == 0, again.stderr
+    assert "starting over (--overwrite)" in again.stderr and "cache" not in again.stderr.lower()
+    env = {**os.environ, "COLUMNS": "40"}
+    env.pop("OPENAI_API_KEY", None)
+    dry = subprocess.run(
+        [sys.executable, "-m", "planforge", "run", "recipe", "mac_assistant", "--out", str(tmp_path / "dry")]
+        + ["--model", "m", "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert max(len(line) for line in dry.stdout.splitlines()) > 100  # the prompt's lines as written, not at 40
