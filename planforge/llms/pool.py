@@ -34,6 +34,7 @@ class EndpointHealth:
     failed_in_a_row: int = 0
     resting_until: float = 0.0
     out: bool = False  # refused the key or the model: not asked again
+    structured_output: str = ""  # the structured-output rung this endpoint is on
     latencies: list[float] = field(default_factory=list)  # seconds, answered requests
 
     def to_dict(self) -> dict[str, Any]:
@@ -49,6 +50,7 @@ class EndpointHealth:
             "failures": self.failures,
             "rests": self.rests,
             "out": self.out,
+            "structured_output": self.structured_output or None,
             "latency_mean_s": round(sum(ordered) / len(ordered), 4) if ordered else None,
             "latency_p50_s": quantile(0.5),
             "latency_p95_s": quantile(0.95),
@@ -68,7 +70,10 @@ class EndpointPool:
         self.members = members
         self.model = members[0].model
         self.endpoint = ", ".join(m.endpoint for m in members)
-        self.health = [EndpointHealth(m.endpoint, c) for m, c in zip(members, concurrency, strict=True)]
+        self.health = [
+            EndpointHealth(m.endpoint, c, structured_output=m.stats.structured_output)
+            for m, c in zip(members, concurrency, strict=True)
+        ]
         self.stats = ClientStats(structured_output=members[0].stats.structured_output, endpoints=self.health)
         self.fail_after = fail_after
         self.rest_seconds = rest_seconds
@@ -94,7 +99,7 @@ class EndpointPool:
                 return found
             open_ = [h for i, h in enumerate(self.health) if not h.out and i not in tried]
             if not open_:
-                raise LLMError(f"every endpoint failed this request ({self.endpoint})")
+                raise LLMError(f"every endpoint failed this request ({self.endpoint})", reason="no_endpoint")
             wake = min(h.resting_until for h in open_) - time.monotonic()
             self._free.clear()
             with contextlib.suppress(asyncio.TimeoutError):
@@ -131,8 +136,8 @@ class EndpointPool:
             return reply
         self.stats.failures += 1
         if last is not None and all(h.out for h in self.health):
-            raise LLMError(f"no endpoint can be used: {last}", fatal=True)
-        raise last or LLMError(f"every endpoint failed this request ({self.endpoint})")
+            raise LLMError(f"no endpoint can be used: {last}", fatal=True, reason=last.reason)
+        raise last or LLMError(f"every endpoint failed this request ({self.endpoint})", reason="no_endpoint")
 
     def _failed(self, health: EndpointHealth, error: LLMError) -> None:
         health.failures += 1
@@ -148,11 +153,18 @@ class EndpointPool:
             self.stats.notes.append(f"{health.url} failed {self.fail_after} requests in a row; resting {rest:.0f} s")
 
     def _notes(self) -> None:
-        for member in self.members:  # what a member decided (a structured-output fallback) shows in the pool
-            for note in member.stats.notes:
+        for member, health in zip(self.members, self.health, strict=True):
+            for note in member.stats.notes:  # what a member decided (a structured-output fallback) shows here
                 if note not in self.stats.notes:
                     self.stats.notes.append(note)
+            health.structured_output = member.stats.structured_output
         self.stats.structured_output = self.members[0].stats.structured_output
+
+    def response_format(self, mode: str | None = None) -> dict[str, Any] | None:
+        """What the first endpoint sends on a rung (every member has the same schema)."""
+        from planforge.llms.layers import response_format_of
+
+        return response_format_of(self.members[0], mode)
 
     async def aclose(self) -> None:
         for member in self.members:

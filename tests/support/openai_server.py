@@ -47,7 +47,9 @@ from multidict import CIMultiDict
 
 __all__ = [
     "DEFAULT_CONTENT",
+    "LLAMA_CPP_JSON_SCHEMA_ERROR",
     "BatchBehavior",
+    "LlamaCppFormats",
     "OpenAIServer",
     "Received",
     "Reply",
@@ -97,7 +99,7 @@ class Reply:
     drop: close the connection without sending any HTTP response (after ``delay``).
     usage: ``(prompt_tokens, completion_tokens)``; default: ~len(text)/4 of the request messages and
         of ``content``.
-    finish_reason: ``choices[0].finish_reason`` (e.g. ``"length"`` to simulate truncation).
+    finish_reason: ``choices[0].finish_reason`` (e.g. ``"length"`` to simulate truncation; :meth:`cut`).
     """
 
     content: str | dict | list | None = None
@@ -172,6 +174,13 @@ class Reply:
         return cls(status=200, body=body, headers={"Content-Type": content_type})
 
     @classmethod
+    def cut(cls, content: str | dict | list, at: int, *, delay: float = 0.0) -> Reply:
+        """The first ``at`` characters of ``content`` (JSON-encoded when not a str) with finish_reason "length":
+        a reply that reached max_tokens."""
+        text = content if isinstance(content, str) else json.dumps(content)
+        return cls(text[:at], finish_reason="length", delay=delay)
+
+    @classmethod
     def dropped(cls, delay: float = 0.0) -> Reply:
         """Close the connection without an HTTP response."""
         return cls(drop=True, delay=delay)
@@ -218,6 +227,46 @@ class ReplyBook:
                 return Reply.rate_limited(retry_after=self.retry_after, delay=self.latency)
             return Reply.server_error(delay=self.latency)
         return Reply(self.contents.get(key, DEFAULT_CONTENT), delay=self.latency)
+
+
+#: What llama-cpp-python's server (0.3.36) answers a ``response_format`` of type json_schema: HTTP 500 whose
+#: message is its request model's validation error, naming response_format.
+LLAMA_CPP_JSON_SCHEMA_ERROR = (
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+    "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+    "'ctx': {'expected': \"'text' or 'json_object'\"}}"
+)
+
+
+class LlamaCppFormats:
+    """A responder that treats ``response_format`` as llama-cpp-python's server does: json_schema refused with
+    HTTP 500 (:data:`LLAMA_CPP_JSON_SCHEMA_ERROR`), json_object with or without a ``schema`` accepted (llama.cpp
+    turns the schema into a grammar); what is accepted goes to ``inner``. ``refuse_schema``: refuse a schema in
+    json_object too (HTTP 400 naming it), as a server that knows only plain json_object might.
+    ``seen``: the format of each request, in order ("json_schema", "json_object+schema", "json_object", None)."""
+
+    def __init__(self, inner: Responder | ReplyLike = None, *, refuse_schema: bool = False):
+        self.inner = _normalize_responder(inner)
+        self.refuse_schema = refuse_schema
+        self.seen: list[str | None] = []
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def kind(request: dict) -> str | None:
+        response_format = request.get("response_format") or {}
+        kind = response_format.get("type")
+        return f"{kind}+schema" if kind == "json_object" and "schema" in response_format else kind
+
+    def __call__(self, request: dict, n: int) -> Any:
+        kind = self.kind(request)
+        with self.lock:
+            self.seen.append(kind)
+        if kind == "json_schema":
+            return Reply.error(500, LLAMA_CPP_JSON_SCHEMA_ERROR, type="internal_server_error")
+        if kind == "json_object+schema" and self.refuse_schema:
+            message = "response_format: extra fields not permitted ('schema')"
+            return Reply.error(400, message, type="invalid_request_error")
+        return self.inner(request, n)
 
 
 def _fmt_number(x: float) -> str:
