@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -425,6 +426,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="SFT base model (default: SmolLM2-135M-Instruct GGUF)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     args = parser.parse_args()
+    # a killed run (SIGTERM) still removes its temporary worktree and stops its generator
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     set_threads(args.threads)
     import torch
 
