@@ -25,8 +25,9 @@ text is saved beside it as ``source.diff``).
     python benchmarks/transfer.py [--old aef3da1^1] [--new PATH] [-n 3000] [--out /tmp/transfer/run]
         [--toolrag-epochs 3] [--sft-examples 2000] [--sft-steps N] [--eval-limit N] [--skip-sft] [--threads 2]
 
-A dataset already under ``--out`` is reused when it was built from the same source (commit and diff), ``-n``
-and ``--seed``; anything else there is an error (use a fresh ``--out``). Not run in CI.
+A dataset already under ``--out`` is reused when it was built by the same generator (the git tree of
+``planforge/`` and its uncommitted changes), ``-n`` and ``--seed``, and so is a classifier trained on it with the
+same ``--toolrag-epochs``; anything else there is an error (use a fresh ``--out``). Not run in CI.
 
 Figures: not measured yet.
 """
@@ -67,7 +68,8 @@ def git(*args: str, cwd: Path) -> str:
 
 
 def describe_tree(tree: Path, spec: str) -> tuple[dict[str, Any], str]:
-    """What a planforge tree is (commit, subject, dirty, changed files, diff hash) and its diff text."""
+    """What a planforge tree is (commit, subject, dirty, changed files, diff hash; the git tree of its
+    ``planforge/`` package and a hash of that package's changes, which identify the generator) and its diff text."""
     info: dict[str, Any] = {"spec": spec, "path": str(tree)}
     try:
         info["commit"] = git("rev-parse", "HEAD", cwd=tree)
@@ -76,18 +78,24 @@ def describe_tree(tree: Path, spec: str) -> tuple[dict[str, Any], str]:
         return info, ""
     info["subject"] = git("log", "-1", "--format=%s", cwd=tree)
     info["branch"] = git("rev-parse", "--abbrev-ref", "HEAD", cwd=tree)
+    info["planforge_tree"] = git("rev-parse", "HEAD:planforge", cwd=tree)
     status = git("status", "--porcelain", "--untracked-files=all", cwd=tree)
     changed = [line for line in status.splitlines() if line.strip()]
     info["dirty"] = bool(changed)
-    diff = ""
-    if changed:
-        diff = git("diff", "HEAD", "--binary", cwd=tree)
-        for line in changed:
-            if line.startswith("??"):
-                name = line[3:]
-                diff += f"\n# untracked {name} sha256 {hashlib.sha256((tree / name).read_bytes()).hexdigest()}"
-        info["changed_files"] = changed
-        info["diff_sha256"] = hashlib.sha256(diff.encode()).hexdigest()
+    info["planforge_diff_sha256"] = None
+    if not changed:
+        return info, ""
+    diff = git("diff", "HEAD", "--binary", cwd=tree)
+    package = git("diff", "HEAD", "--binary", "--", "planforge", cwd=tree)
+    for line in changed:
+        if line.startswith("??"):
+            name = line[3:]
+            note = f"\n# untracked {name} sha256 {hashlib.sha256((tree / name).read_bytes()).hexdigest()}"
+            diff += note
+            package += note if name.startswith("planforge/") else ""
+    info["changed_files"] = changed
+    info["diff_sha256"] = hashlib.sha256(diff.encode()).hexdigest()
+    info["planforge_diff_sha256"] = hashlib.sha256(package.encode()).hexdigest() if package else None
     return info, diff
 
 
@@ -235,6 +243,24 @@ def toolrag_part(data: Path, out: Path, args: argparse.Namespace) -> dict[str, A
     }
 
 
+SWEEP = (0.5, 0.3, 0.2, 0.1, 0.05)
+
+
+def threshold_sweep(classifier: Path) -> dict[str, Any]:
+    """The classifier's dev-set figures at lower thresholds than its own: what recall costs in functions listed.
+    A curve to read, not a choice: the dev set picks nothing."""
+    from planforge.trainers.toolrag import ToolRAGClassifier, retrieval_metrics
+
+    rows = dev_rows()
+    loaded = ToolRAGClassifier.load(classifier)
+    proba = loaded.predict_proba(list(rows["query"]))
+    found = {}
+    for threshold in SWEEP:
+        got = retrieval_metrics(loaded.select_from_proba(proba, threshold), list(rows["target_tools"]))
+        found[str(threshold)] = {k: got[k] for k in ("recall", "all_needed_selected_rate", "mean_selected")}
+    return found
+
+
 def toolrag_once(data: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     """:func:`toolrag_part`, or its figures from an earlier run on the same dataset (the classifier with them)
     with the same epochs and seed, marked ``reused``."""
@@ -363,6 +389,10 @@ def table(figures: dict[str, Any]) -> str:
             f"ToolRAG all needed, {level}",
             lambda s, p, lv=level: s["toolrag"][p]["by_difficulty"][lv]["all_needed_selected_rate"],
         )
+    row(
+        f"ToolRAG all needed at threshold {SWEEP[-1]} (mean selected)",
+        lambda s, p: _swept(s["toolrag"][p]["threshold_sweep"][str(SWEEP[-1])]),
+    )
     row("SFT requests", lambda s, p: s["sft"][p]["examples"])
     row("SFT plan success", lambda s, p: s["sft"][p]["success_rate"], points=True)
     row("SFT strict success (and valid)", lambda s, p: s["sft"][p]["strict_success_rate"], points=True)
@@ -378,6 +408,10 @@ def table(figures: dict[str, Any]) -> str:
 
 def _sel(found: dict[str, Any]) -> str:
     return f"{found['mean_selected']:.2f} ({found['mean_needed']:.2f})"
+
+
+def _swept(found: dict[str, Any]) -> str:
+    return f"{found['all_needed_selected_rate']:.3f} ({found['mean_selected']:.2f})"
 
 
 def _n(found: dict[str, Any]) -> str:
@@ -466,6 +500,7 @@ def main() -> None:
         save()
     for side in SIDES:
         figures[side]["toolrag"] = toolrag_once(data[side], out / side, args)
+        figures[side]["toolrag"]["dev"]["threshold_sweep"] = threshold_sweep(out / side / "toolrag")
         save()
     if not args.skip_sft:
         model = args.model or smollm2()
@@ -485,7 +520,7 @@ def main() -> None:
 def build(side_out: Path, tree: Path, info: dict[str, Any], diff: str, args: argparse.Namespace) -> Path:
     """The side's dataset, built from ``tree`` (or reused when built from the same source and settings)."""
     data = side_out / "data"
-    key = {"commit": info.get("commit"), "diff_sha256": info.get("diff_sha256"), "n": args.n, "seed": args.seed}
+    key = {k: info.get(k) for k in ("planforge_tree", "planforge_diff_sha256")} | {"n": args.n, "seed": args.seed}
     record = side_out / "source.json"
     if (data / "dataset_dict.json").is_file():
         if not record.is_file() or json.loads(record.read_text()).get("key") != key:
