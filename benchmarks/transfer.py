@@ -46,6 +46,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -261,16 +262,33 @@ def threshold_sweep(classifier: Path) -> dict[str, Any]:
     return found
 
 
-def toolrag_once(data: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """:func:`toolrag_part`, or its figures from an earlier run on the same dataset (the classifier with them)
-    with the same epochs and seed, marked ``reused``."""
-    key = {**json.loads((out / "source.json").read_text())["key"], "epochs": args.toolrag_epochs, "seed": args.seed}
-    record = out / "toolrag_figures.json"
-    if record.is_file() and (out / "toolrag").is_dir():
+SFT_SETTINGS = (
+    "toolrag_epochs",
+    "sft_examples",
+    "sft_steps",
+    "sft_batch_size",
+    "sft_grad_accum",
+    "sft_lr",
+    "lora_layers",
+    "lora_dropout",
+    "sft_prompts",
+    "eval_limit",
+    "eval_batch_size",
+    "max_new_tokens",
+    "model",
+)
+
+
+def once(out: Path, part: str, settings: dict[str, Any], run: Any) -> dict[str, Any]:
+    """``run()``'s figures, or those of an earlier run of ``part`` on the same dataset (``out/source.json``) with
+    the same ``settings`` and seed, whose files are still under ``out`` (marked ``reused``)."""
+    key = {**json.loads((out / "source.json").read_text())["key"], **settings}
+    record = out / f"{part}_figures.json"
+    if record.is_file() and (out / part).is_dir():
         found = json.loads(record.read_text())
         if found.get("key") == key:
             return {**found["figures"], "reused": True}
-    figures = toolrag_part(data, out, args)
+    figures = run()
     record.write_text(json.dumps({"key": key, "figures": figures}, indent=2, default=str) + "\n")
     return figures
 
@@ -487,26 +505,30 @@ def main() -> None:
         figures["targets_met"] = targets(figures)
         (out / "figures.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
 
-    data: dict[str, Path] = {}
+    model = None if args.skip_sft else (args.model or smollm2())
+    figures["sft_model"] = model
+    # one side after the other, so the new side's dataset is built as late as the run allows
     for side, spec in (("old", args.old), ("new", args.new)):
+        side_out = out / side
         with source_tree(spec, out / "scratch") as (tree, info, diff):
             info["planforge_imported_from"] = imported_from(tree)
-            side_out = out / side
             side_out.mkdir(exist_ok=True)
-            data[side] = build(side_out, tree, info, diff, args)
+            data = build(side_out, tree, info, diff, args)
             figures[side] = {"source": info}
-        figures[side]["dataset"] = dataset_figures(data[side], args.sft_examples)
+        figures[side]["dataset"] = dataset_figures(data, args.sft_examples)
         figures[side]["dataset"]["time"] = info.pop("generate_time", None)
         save()
-    for side in SIDES:
-        figures[side]["toolrag"] = toolrag_once(data[side], out / side, args)
-        figures[side]["toolrag"]["dev"]["threshold_sweep"] = threshold_sweep(out / side / "toolrag")
+        settings = {"epochs": args.toolrag_epochs, "seed": args.seed}
+        figures[side]["toolrag"] = once(side_out, "toolrag", settings, partial(toolrag_part, data, side_out, args))
+        figures[side]["toolrag"]["dev"]["threshold_sweep"] = threshold_sweep(side_out / "toolrag")
         save()
-    if not args.skip_sft:
-        model = args.model or smollm2()
-        figures["sft_model"] = model
-        for side in SIDES:
-            figures[side]["sft"] = sft_part(data[side], out / side, args, model)
+        if model:
+            settings = {k: getattr(args, k) for k in SFT_SETTINGS} | {
+                "seed": args.seed,
+                "device": device,
+                "model": model,
+            }
+            figures[side]["sft"] = once(side_out, "sft", settings, partial(sft_part, data, side_out, args, model))
             save()
     figures["time"] = started.done()
     save()
