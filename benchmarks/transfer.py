@@ -202,6 +202,32 @@ def dev_rows() -> Any:
     return load_dataset_of_kind(DEV, kind=PLANS)["test"]
 
 
+def dev_misses(classifier: Path) -> dict[str, Any]:
+    """Which needed functions the classifier leaves out on the dev set, and the tags of the items it fails
+    (counts only, never the requests)."""
+    from collections import Counter
+
+    from planforge.trainers.toolrag import ToolRAGClassifier
+
+    rows = dev_rows()
+    tags = {item["id"]: item.get("tags", []) for item in map(json.loads, DEV.read_text(encoding="utf-8").splitlines())}
+    picked = ToolRAGClassifier.load(classifier).select(list(rows["query"]))
+    functions: Counter[str] = Counter()
+    failed_tags: Counter[str] = Counter()
+    failed = 0
+    for chosen, needed, item_id in zip(picked, rows["target_tools"], rows["id"], strict=True):
+        left_out = set(needed) - set(chosen)
+        functions.update(left_out)
+        if left_out:
+            failed += 1
+            failed_tags.update(tags.get(item_id, []))
+    return {
+        "items": failed,
+        "functions_left_out": dict(functions.most_common()),
+        "tags_of_those_items": dict(failed_tags.most_common()),
+    }
+
+
 def toolrag_part(data: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     from planforge.trainers.toolrag import ToolRAGClassifier, eval_toolrag, retrieval_metrics, train_toolrag
     from planforge.trainers.toolrag_config import EvalToolRAGConfig, ToolRAGConfig
@@ -521,6 +547,7 @@ def main() -> None:
         settings = {"epochs": args.toolrag_epochs, "seed": args.seed}
         figures[side]["toolrag"] = once(side_out, "toolrag", settings, partial(toolrag_part, data, side_out, args))
         figures[side]["toolrag"]["dev"]["threshold_sweep"] = threshold_sweep(side_out / "toolrag")
+        figures[side]["toolrag"]["dev"]["missed"] = dev_misses(side_out / "toolrag")
         save()
         if model:
             settings = {k: getattr(args, k) for k in SFT_SETTINGS} | {
