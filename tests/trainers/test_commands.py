@@ -350,6 +350,37 @@ def test_eval_plans_from_a_predictions_file_scores_known_cases(plans_dir, tmp_pa
     assert result.exit_code == 2 and "no prediction for 11 of 12 test examples" in result.output
 
 
+DEV_SET = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "mac_dev.jsonl"
+
+
+def test_eval_toolrag_reads_the_hand_written_dev_set(toolrag_dir, tmp_path):
+    # benchmarks/transfer.py scores each classifier on the JSONL dev set, whose rows offer the recipe's 16 functions
+    metrics = ok(
+        eval_app,
+        ["toolrag", "--classifier", toolrag_dir, "--data", DEV_SET, "--no-baseline", "--latency-requests", 0],
+    )
+    items = DEV_SET.read_text(encoding="utf-8").splitlines()
+    assert metrics["split"] == "test" and metrics["examples"] == len(items)
+    needed = [t for line in items for t in json.loads(line)["target_tools"]]
+    assert metrics["mean_needed"] == pytest.approx(len(needed) / len(items))
+
+
+def test_eval_plans_reads_the_hand_written_dev_set(sft_dir, tmp_path):
+    items = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"id": i["id"], "plan": i["plan"]}) + "\n" for i in items))
+    metrics = ok(eval_app, ["plans", "--predictions", gold, "--data", DEV_SET])
+    assert metrics["examples"] == len(items)
+    assert metrics["success_rate"] == metrics["strict_success_rate"] == metrics["validity_rate"] == 1.0
+    # and a model (+ adapter) writes plans for its first requests
+    out = tmp_path / "ev"
+    args = ["plans", "--adapter", sft_dir, "--data", DEV_SET, "--max-examples", 2, "--max-new-tokens", 8]
+    metrics = ok(eval_app, [*args, "--out", out])
+    assert metrics["examples"] == 2
+    ids = [json.loads(line)["id"] for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert ids == [i["id"] for i in items[:2]]
+
+
 def one_line_error(result) -> str:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
