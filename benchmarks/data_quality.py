@@ -13,8 +13,9 @@ Phrasing, over samples of 120 random requests (seeded; the mean and the worst of
 Structures (planforge.structures): distinct structures, the most common ones, single-call share, parallel share
 (two or more people looked up), plans with a step taking 3+ inputs, function and function-pair coverage (a pair is
 feasible when some shape of the recipe's request grammar uses both), plan lengths, and how often texts look their
-recipients up (get_phone_number against send_sms minus texts to written numbers only). No-call examples (the empty
-plan, relevance detection) are counted apart: the structure figures are of the plans that call something."""
+recipients up (plans whose texted people all come from get_phone_number against send_sms minus texts to written
+numbers only). No-call examples (the empty plan, relevance detection) are counted apart: the structure figures are
+of the plans that call something."""
 
 from __future__ import annotations
 
@@ -81,6 +82,20 @@ def _sends_to_numbers_only(plan: Plan) -> bool:
     )
 
 
+def _texts_look_recipients_up(plan: Plan) -> bool:
+    """A plan that texts someone named and takes every such recipient from get_phone_number (a phone lookup may
+    also be sent on as a message: "text Sid Maya's number")."""
+    names = {s.index: s.name for s in plan.calls}
+    refs = [
+        str(r)
+        for s in plan.calls
+        if s.name == "send_sms"
+        for r in (s.kwargs.get("recipients") or [])
+        if str(r).startswith("$")
+    ]
+    return bool(refs) and all(names.get(int(r[1:])) == "get_phone_number" for r in refs if r[1:].isdigit())
+
+
 def structures(plans: Sequence[Plan], feasible_pairs: set[frozenset[str]] | None = None) -> dict[str, Any]:
     keys = Counter(structure_key(p) for p in plans)
     lengths = Counter(step_count(p) for p in plans)
@@ -100,6 +115,7 @@ def structures(plans: Sequence[Plan], feasible_pairs: set[frozenset[str]] | None
         "get_phone_number": functions["get_phone_number"],
         "send_sms": functions["send_sms"],
         "sms_to_written_numbers_only": sum(_sends_to_numbers_only(p) for p in plans),
+        "sms_looked_up": sum(_texts_look_recipients_up(p) for p in plans),
     }
     if feasible_pairs is not None:
         report["pairs_feasible"] = len(feasible_pairs)
@@ -109,12 +125,13 @@ def structures(plans: Sequence[Plan], feasible_pairs: set[frozenset[str]] | None
 
 def grammar_pairs() -> set[frozenset[str]]:
     """Function pairs some shape of the mac_assistant request grammar uses (what a dataset can cover)."""
+    from planforge.generator.teachers.grammar.book import load_book
     from planforge.generator.teachers.grammar.shapes import enumerate_shapes, shape_functions
     from planforge.recipes.loader import load_recipe
 
     recipe = load_recipe("mac_assistant")
     found: set[frozenset[str]] = set()
-    for spec in enumerate_shapes(recipe.sampling["max_targets"]):
+    for spec in enumerate_shapes(load_book(recipe.templates_path).max_functions):
         found.update(frozenset(p) for p in combinations(sorted(shape_functions(spec)), 2))
     return found
 
@@ -156,7 +173,8 @@ def main() -> None:
         print("  missing: " + "; ".join(r["pairs_missing"]))
     lookups = r["send_sms"] - r["sms_to_written_numbers_only"]
     print(f"get_phone_number {r['get_phone_number']} / send_sms {r['send_sms']} "
-          f"({r['sms_to_written_numbers_only']} text written numbers only: {lookups} should look up)")  # fmt: skip
+          f"({r['sms_to_written_numbers_only']} text written numbers only: {lookups} should look up, "
+          f"{r['sms_looked_up']} do)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,39 +11,23 @@ seeing their words.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planforge.dataset.disk import load_saved_dataset  # noqa: E402
-from planforge.dataset.rows import row_plan  # noqa: E402
-from planforge.plan import parse_plan  # noqa: E402
-from planforge.recipes.loader import load_recipe  # noqa: E402
-from planforge.structures import describe, structure_key  # noqa: E402
+from planforge.dataset.stats import compute_stats, reference_structures, structure_coverage  # noqa: E402
+from planforge.publishing.source import load_source  # noqa: E402
+from planforge.structures import describe  # noqa: E402
 
 
 def coverage(dataset: Path, dev: Path) -> dict:
-    tools = load_recipe("mac_assistant").tools
-    have = Counter(structure_key(row_plan(row)) for split in load_saved_dataset(dataset).values() for row in split)
-    items = [json.loads(line) for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()]
-    order = tools.param_order
-    keys = [(item["difficulty"], structure_key(parse_plan(item["plan"], param_order=order))) for item in items]
-    by = Counter(d for d, _ in keys)
-    hit = Counter(d for d, k in keys if k in have)
-    distinct = {k for _, k in keys}
-    missing = sorted(distinct - set(have))
-    return {
-        "dataset_structures": len(have),
-        "dev_items": len(keys),
-        "dev_structures": len(distinct),
-        "dev_structures_covered": len(distinct) - len(missing),
-        "items_covered": {d: f"{hit[d]}/{by[d]} ({hit[d] / by[d]:.1%})" for d in sorted(by)},
-        "missing": missing,
-    }
+    """The figures of ``gen stats DATASET --dev DEV`` (the same functions)."""
+    source = load_source(dataset)
+    stats = compute_stats(source.splits, source.kind, source.split_sizes)
+    found = structure_coverage(stats, reference_structures(load_source(dev).splits))
+    return {"dataset_structures": len(stats.structures), **found}
 
 
 def main() -> None:
@@ -53,11 +37,10 @@ def main() -> None:
     parser.add_argument("--missing", action="store_true", help="print the structures the dataset lacks")
     args = parser.parse_args()
     found = coverage(args.dataset, args.dev)
-    share = found["dev_structures_covered"] / found["dev_structures"]
     print(f"dataset structures: {found['dataset_structures']:,}")
-    print(f"dev structures covered: {found['dev_structures_covered']}/{found['dev_structures']} ({share:.1%})")
-    for difficulty, text in found["items_covered"].items():
-        print(f"dev {difficulty} items covered: {text}")
+    for name, counts in [("structures", found["structures"]), *found["items"].items()]:
+        covered, total = counts["covered"], counts["total"]
+        print(f"dev {name} covered: {covered}/{total} ({covered / total:.1%})")
     if args.missing:
         for key in found["missing"]:
             print(f"missing: {key}    ({describe(key)})")

@@ -1,17 +1,33 @@
-"""Orchestration throughput of the openai teacher against a local OpenAI-compatible server.
+"""The openai teacher, side by side with a bare-SDK control, against one local OpenAI-compatible server.
 
-Starts ``tests/support/openai_server.py`` as a separate process answering every request after a fixed
-latency, then drives the real run loop (sampler, teacher, parse, validate, dedup, checkpoint) for a
-fixed number of requests at each concurrency. Reports requests/s as a share of the ideal
-concurrency / latency, and the client's CPU time per request. Targets: >= 0.9 of ideal, < 2 ms CPU.
+Before timing, the script draws the run's first N requests exactly as `gen run` will (same recipe, seed and
+sampler), renders each request body as planforge sends it, and files a template-teacher answer for each under
+its messages (``tests/support/openai_server.py --replies-file``), so every reply holds five valid examples to
+parse, validate, dedup and write. Then, each as its own process, against a fresh server with a fixed latency:
 
-    python benchmarks/teacher_throughput.py [--requests 2000] [--latency 0.2] [--concurrency 64 256]
+* control: the openai SDK alone on its aiohttp transport, posting the same bodies at the same concurrency with
+  ``chat.completions.create`` (and, as a second control, with ``client.post(..., cast_to=dict)``, the call
+  planforge makes), keeping the replies and nothing else;
+* planforge: ``gen run recipe mac_assistant --teacher openai`` for the same N requests: sampler, prompts,
+  transport, parse, validate, dedup, checkpoint and the dataset write, start-up included;
+* planforge again with a share of requests whose first attempt fails (half 429 with Retry-After: 1 s, half
+  500), to see a run go on while those wait out their retries.
+
+CPU is the process's user + system time (its worker processes included), the stable figure on a shared
+machine; the load average is printed with each figure. Runs alternate control / planforge to cancel load drift.
+Targets: planforge's CPU per request <= 1.5x the control's; with 10% / 30% faults, a finish within 1.3x / 1.6x
+of its clean time.
+
+    python benchmarks/teacher_throughput.py [--requests 2000] [--latency 0.2] [--concurrency 256] [--repeat 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -21,60 +37,156 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planforge.generator.run import RunConfig, generate  # noqa: E402
-from planforge.generator.teachers.llm import EXAMPLES_SCHEMA, LLMTeacher  # noqa: E402
-from planforge.llms.endpoint import EndpointOptions, connect  # noqa: E402
-from planforge.recipes.loader import load_recipe  # noqa: E402
 
+def prepare(folder: Path, requests: int) -> tuple[Path, Path]:
+    """The replies file for the server and the bodies file for the control."""
+    from planforge.generator.sampler import FunctionSampler
+    from planforge.generator.teachers.llm import EXAMPLES_SCHEMA, LLMTeacher
+    from planforge.generator.teachers.template import TemplateTeacher, load_templates
+    from planforge.llms.openai_client import OpenAIChatClient
+    from planforge.recipes.loader import load_recipe
+    from tests.support.openai_server import messages_key
 
-def start_server(latency: float) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.openai_server", "--port", "0", "--latency", str(latency)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+    recipe = load_recipe("mac_assistant")
+    client = OpenAIChatClient(
+        "bench", base_url="http://127.0.0.1:9/v1", json_schema=EXAMPLES_SCHEMA, schema_name="examples"
     )
+    teacher = LLMTeacher(recipe, client)
+    sampler = FunctionSampler.for_teacher(recipe.tools, dict(recipe.sampling), 0, teacher)
+    template = TemplateTeacher(
+        load_templates(recipe.templates_path, set(recipe.tools)), set(recipe.tools), recipe.sampling["max_targets"], 7
+    )
+    replies, bodies = folder / "replies.jsonl", folder / "bodies.jsonl"
+    with replies.open("w") as r, bodies.open("w") as b:
+        for _ in range(requests):
+            request = sampler.draw()
+            body = client.body(teacher.messages(request), teacher.sampling_params())
+            r.write(json.dumps({"key": messages_key(body), "content": template.reply(request).content}) + "\n")
+            b.write(json.dumps(body) + "\n")
+    return replies, bodies
+
+
+def start_server(replies: Path, latency: float, fault_rate: float) -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, "-m", "tests.support.openai_server", "--port", "0", "--latency", str(latency)]
+    command += ["--replies-file", str(replies), "--fault-rate", str(fault_rate)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = process.stdout.readline()
     if not line.startswith("READY "):
         raise SystemExit(f"server did not start: {line!r}")
     return process, line.split()[1]
 
 
-async def measure(base_url: str, concurrency: int, requests: int) -> tuple[float, float]:
-    recipe = load_recipe("mac_assistant")
-    options = EndpointOptions(base_url=base_url, concurrency=concurrency, max_retries=0, use_cache=False)
-    teacher = LLMTeacher(recipe, connect(options, "bench", json_schema=EXAMPLES_SCHEMA, schema_name="examples"))
-    with tempfile.TemporaryDirectory() as out:
-        config = RunConfig(
-            recipe=recipe, out=Path(out), num_examples=10**9, max_requests=requests, window=2 * concurrency
-        )
-        cpu, wall = time.process_time(), time.perf_counter()
-        result = await generate(config, teacher)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    await teacher.aclose()
-    assert result.stats.requests == requests and result.stats.failed_requests == 0, result.stats
-    return requests / wall, cpu / requests
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and its children) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:6])}... failed:\n{result.stderr[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def planforge_run(base_url: str, requests: int, concurrency: int, out: Path) -> tuple[float, float, dict]:
+    env = {**os.environ, "OPENAI_API_KEY": "bench", "OPENAI_BASE_URL": ""}
+    command = [sys.executable, "-m", "planforge", "run", "recipe", "mac_assistant", "--out", str(out), "--overwrite"]
+    command += ["--teacher", "openai", "--base-url", base_url, "--model", "bench", "--no-cache"]
+    command += ["-n", str(10**9), "--max-requests", str(requests), "--concurrency", str(concurrency)]
+    wall, cpu = timed(command, env)
+    run = json.loads((out / "run.json").read_text())
+    assert run["teacher_requests"] == requests and run["failed_requests"] == 0, run["stats"]
+    return wall, cpu, run
+
+
+def control_run(base_url: str, bodies: Path, concurrency: int, mode: str) -> tuple[float, float]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--control", base_url, str(bodies)]
+    command += ["--concurrency", str(concurrency), "--mode", mode]
+    return timed(command, dict(os.environ))
+
+
+async def control(base_url: str, bodies: Path, concurrency: int, mode: str) -> None:
+    """The bare SDK: post every body, keep the replies' content."""
+    import httpx2 as httpx
+    import openai
+
+    lines = [json.loads(line) for line in bodies.open()]
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    client = openai.AsyncOpenAI(
+        api_key="bench", base_url=base_url, max_retries=6, http_client=openai.DefaultAioHttpClient(limits=limits)
+    )
+    slots = asyncio.Semaphore(concurrency)
+    contents: list[str] = []
+
+    async def one(body: dict) -> None:
+        async with slots:
+            if mode == "create":
+                response = await client.chat.completions.create(**body)
+                contents.append(response.choices[0].message.content)
+            else:
+                response = await client.post("/chat/completions", body=body, cast_to=dict)
+                contents.append(response["choices"][0]["message"]["content"])
+
+    await asyncio.gather(*(one(body) for body in lines))
+    await client.close()
+    assert len(contents) == len(lines)
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.2)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--faults", type=float, nargs="*", default=[0.1, 0.3])
+    parser.add_argument("--control", nargs=2, metavar=("BASE_URL", "BODIES"), help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="create", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    server, base_url = start_server(args.latency)
-    try:
-        for concurrency in args.concurrency:
-            asyncio.run(measure(base_url, concurrency, min(200, args.requests)))  # warm up
-            rate, cpu = asyncio.run(measure(base_url, concurrency, args.requests))
-            ideal = concurrency / args.latency
+    if args.control:
+        asyncio.run(control(args.control[0], Path(args.control[1]), args.concurrency, args.mode))
+        return
+    n, c = args.requests, args.concurrency
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        replies, bodies = prepare(folder, n)
+        print(f"{n} requests, concurrency {c}, server latency {args.latency * 1000:.0f} ms, {os.cpu_count()} cores")
+        print("run | wall s | req/s | CPU ms/request | CPU vs control (create / post) | load average")
+        clean: list[float] = []
+        for _ in range(args.repeat):
+            figures = {}
+            for name in ("create", "post", "planforge"):
+                server, url = start_server(replies, args.latency, 0.0)
+                try:
+                    if name == "planforge":
+                        wall, cpu, run = planforge_run(url, n, c, folder / "out")
+                    else:
+                        wall, cpu = control_run(url, bodies, c, name)
+                finally:
+                    server.terminate()
+                    server.wait()
+                figures[name] = (wall, cpu)
+            for name, (wall, cpu) in figures.items():
+                ratio = f"{cpu / figures['create'][1]:.2f} / {cpu / figures['post'][1]:.2f}"
+                label = {"create": "control: SDK create", "post": "control: SDK post", "planforge": "planforge"}[name]
+                print(f"{label} | {wall:.1f} | {n / wall:.0f} | {cpu / n * 1000:.2f} | {ratio} | {load()}")
+            clean.append(figures["planforge"][0])
+            print(f"planforge accepted {run['accepted']:,} examples of {run['proposed']:,} proposed")
+        best = min(clean)
+        for rate in args.faults:
+            server, url = start_server(replies, args.latency, rate)
+            try:
+                wall, cpu, run = planforge_run(url, n, c, folder / "out")
+            finally:
+                server.terminate()
+                server.wait()
             print(
-                f"concurrency {concurrency:4d}: {rate:7.1f} req/s = {rate / ideal:5.2f} of ideal {ideal:.0f}; "
-                f"client CPU {cpu * 1000:.2f} ms/request"
+                f"planforge, {rate:.0%} of requests fail once | {wall:.1f} | {n / wall:.0f} | {cpu / n * 1000:.2f} | "
+                f"finish {wall / best:.2f}x its clean time ({best:.1f} s) | {load()}"
             )
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -12,23 +11,35 @@ from pathlib import Path
 from typing import Any
 
 # Run from a checkout, use that checkout's planforge (not whichever one is pip-installed in editable mode).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from planforge.trainers.cpu import prefer_sleeping_threads  # noqa: E402
+
+# As `gen train` does: OpenMP threads that sleep while they wait (set before torch is imported).
+prefer_sleeping_threads()
 
 
-def ensure_dataset(path: str | Path, n: int, *, teacher: str = "template", seed: int = 0) -> Path:
+def ensure_dataset(
+    path: str | Path, n: int, *, teacher: str = "template", seed: int = 0, source: str | Path | None = None
+) -> Path:
     """The dataset at ``path``; when it does not exist, build it with ``gen run recipe mac_assistant``
-    (``teacher``: template, the offline teacher, unless an OpenAI-compatible endpoint is configured)."""
+    (``teacher``: template, the offline teacher, unless an OpenAI-compatible endpoint is configured).
+
+    ``source`` is the planforge tree whose generator builds it (default: this checkout). It runs as
+    ``python -m planforge`` with ``PYTHONPATH`` and the working directory set to that tree, so neither a
+    pip-installed planforge (``gen`` on PATH) nor the caller's directory decides which generator runs."""
     path = Path(path)
     if (path / "dataset_dict.json").is_file():
         return path
-    gen = shutil.which("gen")
-    command = [gen] if gen else [sys.executable, "-m", "planforge"]
+    source = Path(source or ROOT).resolve()
+    command = [sys.executable, "-m", "planforge"]
     command += [
         "run",
         "recipe",
         "mac_assistant",
         "--out",
-        str(path),
+        str(path.resolve()),  # the command runs in ``source``
         "-n",
         str(n),
         "--teacher",
@@ -38,7 +49,8 @@ def ensure_dataset(path: str | Path, n: int, *, teacher: str = "template", seed:
     ]
     print("building the dataset:", " ".join(command), flush=True)
     started = time.perf_counter()
-    subprocess.run(command, check=True)
+    env = {**os.environ, "PYTHONPATH": str(source), "PYTHONDONTWRITEBYTECODE": "1"}  # leave the tree as it is
+    subprocess.run(command, check=True, cwd=source, env=env)
     print(f"built in {time.perf_counter() - started:.1f} s", flush=True)
     return path
 

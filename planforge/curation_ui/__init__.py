@@ -7,7 +7,7 @@ One concept per module:
 * :mod:`~planforge.curation_ui.connection` -- credentials, server checks, one-line errors, dataset lookup;
 * :mod:`~planforge.curation_ui.push` / :mod:`~planforge.curation_ui.pull` / :mod:`~planforge.curation_ui.status`
   -- ``gen review push|pull|status``;
-* :mod:`~planforge.curation_ui.agreement` -- Cohen's and Fleiss' kappa, majority votes (pure);
+* :mod:`~planforge.curation_ui.agreement` -- Cohen's kappa, Krippendorff's alpha (library-computed), majority votes;
 * :mod:`~planforge.curation_ui.cli` -- the typer commands (``review_app``).
 
 Pairs themselves are built by :mod:`planforge.pairs`. Importing this package is cheap: datasets and argilla load

@@ -1,15 +1,19 @@
-"""Inter-annotator agreement and majority votes (pure).
+"""Inter-annotator agreement and majority votes.
 
-* :func:`cohen_kappa` -- two annotators over the items both labelled;
-* :func:`fleiss_kappa` -- any number of annotators, items with two labels or more (the number of labels may vary
-  per item: observed agreement per item is averaged, chance agreement comes from the pooled label shares);
+The statistics come from libraries rather than hand-written formulas:
+
+* Cohen's kappa (two annotators over the items both labelled): ``sklearn.metrics.cohen_kappa_score``;
+* Krippendorff's alpha, nominal (any number of annotators, each item labelled by any subset of them, which is
+  what Argilla's task distribution produces): the ``krippendorff`` package;
 * :func:`majority` -- the label more than half of the votes give (ties and pluralities resolve to nothing).
 
-A kappa is ``None`` where it is undefined: no items, or chance agreement of 1 (everyone always used one label).
+A statistic is ``None`` where it is undefined: no shared items, or every label the same (chance agreement 1).
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,40 +21,44 @@ from itertools import combinations
 from typing import Any
 
 
+def _defined(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
 def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
     """Cohen's kappa of two annotators' labels for the same items (position i of ``a`` and ``b``)."""
     if len(a) != len(b):
         raise ValueError(f"cohen_kappa needs labels for the same items ({len(a)} != {len(b)})")
-    n = len(a)
-    if n == 0:
+    if not a or len(set(a) | set(b)) < 2:
         return None
-    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
-    ca, cb = Counter(a), Counter(b)
-    expected = sum(ca[k] * cb[k] for k in ca) / (n * n)
-    if expected >= 1.0:
-        return None
-    return (observed - expected) / (1.0 - expected)
+    from sklearn.metrics import cohen_kappa_score
+
+    names = {label: i for i, label in enumerate(dict.fromkeys([*a, *b]))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # undefined cases come back as nan, handled below
+        return _defined(cohen_kappa_score([names[x] for x in a], [names[y] for y in b]))
 
 
-def fleiss_kappa(items: Iterable[Mapping[Hashable, int]]) -> float | None:
-    """Fleiss' kappa from per-item label counts (``{label: how many annotators gave it}``); items with fewer
-    than two labels are ignored."""
-    rows = [Counter({k: v for k, v in item.items() if v}) for item in items]
-    rows = [r for r in rows if sum(r.values()) >= 2]
-    if not rows:
+def krippendorff_alpha(labels: Mapping[Hashable, Mapping[str, Hashable]]) -> float | None:
+    """Krippendorff's alpha (nominal) over ``{item: {annotator: label}}``; items with one label carry no
+    information about agreement and are left out by the statistic itself."""
+    users = sorted({u for by_user in labels.values() for u in by_user})
+    values = {label: float(i) for i, label in enumerate(dict.fromkeys(v for b in labels.values() for v in b.values()))}
+    if len(users) < 2 or len(values) < 2:
         return None
-    per_item = []
-    totals: Counter = Counter()
-    for row in rows:
-        n = sum(row.values())
-        per_item.append(sum(c * (c - 1) for c in row.values()) / (n * (n - 1)))
-        totals.update(row)
-    observed = sum(per_item) / len(per_item)
-    all_labels = sum(totals.values())
-    expected = sum((c / all_labels) ** 2 for c in totals.values())
-    if expected >= 1.0:
+    import krippendorff
+    import numpy as np
+
+    data = np.full((len(users), len(labels)), np.nan)
+    for column, by_user in enumerate(labels.values()):
+        for row, user in enumerate(users):
+            if user in by_user:
+                data[row, column] = values[by_user[user]]
+    if not (np.sum(~np.isnan(data), axis=0) >= 2).any():
         return None
-    return (observed - expected) / (1.0 - expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _defined(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
 
 
 def majority(votes: Iterable[Hashable]) -> tuple[Hashable | None, int]:
@@ -65,8 +73,8 @@ def majority(votes: Iterable[Hashable]) -> tuple[Hashable | None, int]:
 
 @dataclass(frozen=True)
 class Agreement:
-    method: str  # cohen | fleiss | none
-    kappa: float | None
+    method: str  # cohen_kappa | krippendorff_alpha | none
+    value: float | None
     percent: float | None  # share of annotator pairs on shared items that gave the same label
     items: int  # items labelled by two annotators or more
     annotators: int
@@ -75,7 +83,7 @@ class Agreement:
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
-            "kappa": None if self.kappa is None else round(self.kappa, 4),
+            "value": None if self.value is None else round(self.value, 4),
             "percent_agreement": None if self.percent is None else round(self.percent, 4),
             "items": self.items,
             "annotators": self.annotators,
@@ -85,7 +93,7 @@ class Agreement:
 
 def agreement(labels: Mapping[str, Mapping[str, Hashable]]) -> Agreement:
     """Agreement over ``{item: {annotator: label}}``: Cohen's kappa when exactly two annotators labelled
-    shared items, Fleiss' kappa when more did; pairwise Cohen for every annotator pair either way."""
+    shared items, Krippendorff's alpha when more did; pairwise Cohen for every annotator pair either way."""
     shared = {item: by_user for item, by_user in labels.items() if len(by_user) >= 2}
     users = sorted({u for by_user in shared.values() for u in by_user})
     pairwise: dict[str, Any] = {}
@@ -105,8 +113,6 @@ def agreement(labels: Mapping[str, Mapping[str, Hashable]]) -> Agreement:
         return Agreement("none", None, None, 0, len(users), pairwise)
     if len(users) == 2:
         u, v = users
-        a = [shared[i][u] for i in shared]
-        b = [shared[i][v] for i in shared]
-        return Agreement("cohen", cohen_kappa(a, b), percent, len(shared), 2, pairwise)
-    kappa = fleiss_kappa(Counter(by_user.values()) for by_user in shared.values())
-    return Agreement("fleiss", kappa, percent, len(shared), len(users), pairwise)
+        kappa = cohen_kappa([shared[i][u] for i in shared], [shared[i][v] for i in shared])
+        return Agreement("cohen_kappa", kappa, percent, len(shared), 2, pairwise)
+    return Agreement("krippendorff_alpha", krippendorff_alpha(shared), percent, len(shared), len(users), pairwise)

@@ -1,6 +1,8 @@
 """The review dataset in Argilla: its fields, questions and metadata, and one record per pair (pure).
 
-Fields: the request (with the example's "now"), the offered functions, plan A and plan B rendered readably.
+Fields, in the order an annotator reads them: the request (with the example's "now"), then plans A and B side
+by side with the lines that differ highlighted (a custom field), then the offered functions, collapsed until
+opened (a custom field: the plans are what is judged; the docs are looked up).
 Questions: which plan is correct (``A``, ``B``, ``both``, ``neither``), the error kinds of a wrong plan
 (multi-label, optional) and an optional corrected plan (text). Metadata: the tool count (visible), the
 rejection kind and source, the split and which side A is (hidden from annotators). The pair itself travels in
@@ -9,11 +11,13 @@ but the Argilla dataset.
 
 A and B are assigned per record from a hash of the pair id: stable across re-pushes (a response keeps
 meaning what it meant) and balanced over a dataset, so annotators cannot learn that A is always right.
-Validator verdicts become suggestions (agent ``planforge-validators``) unless turned off.
+Validator verdicts become suggestions (agent ``planforge-validators``) only when asked for: a pre-selected
+answer anchors annotators toward it.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Mapping
@@ -23,7 +27,7 @@ from planforge.curation_ui.rendering import render_functions, render_plan_text, 
 from planforge.dataset.rows import row_tools
 from planforge.pairs.corruptions import DESCRIPTIONS, KINDS
 
-FIELDS = ("request", "functions", "plan_a", "plan_b")
+FIELDS = ("request", "plans", "functions")
 CORRECT = "correct"
 ERROR_KINDS_Q = "error_kinds"
 CORRECTED = "corrected_plan"
@@ -73,7 +77,10 @@ functions, the right dependencies, right argument values, nothing missing and no
 3. Optionally, write the correct plan (one call per line, `N. function(args)`, ending with `N. join()`).
    It is re-validated when the reviews are pulled; an invalid correction is reported and not used.
 
-Suggestions come from the automatic validators: they check format, types and dependencies, not meaning.
+Lines highlighted in yellow are the ones the two plans do not share. The offered functions are folded under
+the plans: open them to check a signature or an argument's type.
+If suggestions are shown, they come from the automatic validators: they check format, types and dependencies,
+not meaning.
 """
 
 
@@ -114,17 +121,16 @@ def error_kinds_for(codes: list[str], messages: list[str]) -> list[str]:
 
 
 def suggestions_for(pair: Mapping[str, Any], a_chosen: bool) -> list[dict[str, Any]]:
-    """The validators' view as suggestions: which plans pass, and the error kinds of the one that fails.
+    """The validators' view as suggestions, only where they can know: a plan that fails validation is wrong.
 
-    A rejected plan that passes validation but is not equivalent to the chosen one counts as wrong with a
-    lower score (0.5): the validators cannot judge meaning."""
+    When both plans pass, the validators cannot tell which one means what the request asks, so no answer is
+    suggested (a guess with a made-up confidence would only anchor the annotator)."""
     chosen_ok = bool(pair["chosen_valid"])
-    rejected_ok = bool(pair["rejected_valid"]) and bool(pair["rejected_equivalent"])
-    verdict = {(True, False): "chosen", (False, True): "rejected", (True, True): "both"}.get(
-        (chosen_ok, rejected_ok), "neither"
-    )
-    score = 1.0 if not pair["rejected_valid"] or not chosen_ok else 0.5
-    out = [{"question": CORRECT, "value": from_canonical(verdict, a_chosen), "score": score, "agent": AGENT}]
+    rejected_ok = bool(pair["rejected_valid"])
+    out = []
+    if not (chosen_ok and rejected_ok):
+        verdict = {(True, False): "chosen", (False, True): "rejected"}.get((chosen_ok, rejected_ok), "neither")
+        out.append({"question": CORRECT, "value": from_canonical(verdict, a_chosen), "score": 1.0, "agent": AGENT})
     errors = list(pair["rejected_errors"] or []) + (list(pair["chosen_errors"] or []) if not chosen_ok else [])
     kinds = error_kinds_for([e["code"] for e in errors], [e["message"] for e in errors])
     if kinds:
@@ -132,7 +138,53 @@ def suggestions_for(pair: Mapping[str, Any], a_chosen: bool) -> list[dict[str, A
     return out
 
 
-def record_for_pair(pair: Mapping[str, Any], split: str, *, suggestions: bool = True, salt: str = "") -> dict[str, Any]:
+#: Plan A beside plan B; each side a list of ``{"text", "changed"}`` lines. A long plan scrolls inside its box, so
+#: both plans start and end within the first screen however many steps they have. Handlebars' ``{{ }}`` escapes HTML,
+#: so nothing in a plan or a tool description is ever interpreted as markup.
+PLANS_TEMPLATE = """\
+<style>
+.pf-plans { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
+.pf-plan h4 { margin: 0 0 6px; font-size: 14px; }
+.pf-plan pre { margin: 0; padding: 8px; background: #f6f7f9; border-radius: 6px; font-size: 12.5px;
+  white-space: pre-wrap; word-break: break-word; line-height: 1.45; max-height: 440px; overflow-y: auto; }
+.pf-line { display: block; }
+.pf-changed { background: #fff2c6; }
+</style>
+<div class="pf-plans">
+  <div class="pf-plan" id="pf-plan-a"><h4>Plan A</h4><pre>{{#each record.fields.plans.a}}<span \
+class="pf-line{{#if this.changed}} pf-changed{{/if}}">{{this.text}}</span>{{/each}}</pre></div>
+  <div class="pf-plan" id="pf-plan-b"><h4>Plan B</h4><pre>{{#each record.fields.plans.b}}<span \
+class="pf-line{{#if this.changed}} pf-changed{{/if}}">{{this.text}}</span>{{/each}}</pre></div>
+</div>
+"""
+#: The function docs, collapsed: open them to check a signature.
+FUNCTIONS_TEMPLATE = """\
+<style>
+.pf-functions summary { cursor: pointer; font-weight: 600; }
+.pf-functions pre { white-space: pre-wrap; font-size: 12px; background: #f6f7f9; padding: 8px; border-radius: 6px; }
+</style>
+<details class="pf-functions" id="pf-functions"><summary>Offered functions ({{record.fields.functions.count}}): \
+click to show</summary><pre>{{record.fields.functions.docs}}</pre></details>
+"""
+
+
+def plan_columns(a: str, b: str) -> dict[str, list[dict[str, Any]]]:
+    """Both plans as lines, each marked when it is not in the other plan (difflib's line matching)."""
+    left, right = a.splitlines() or [""], b.splitlines() or [""]
+    same_left: set[int] = set()
+    same_right: set[int] = set()
+    for block in difflib.SequenceMatcher(a=left, b=right, autojunk=False).get_matching_blocks():
+        same_left.update(range(block.a, block.a + block.size))
+        same_right.update(range(block.b, block.b + block.size))
+    return {
+        "a": [{"text": line, "changed": i not in same_left} for i, line in enumerate(left)],
+        "b": [{"text": line, "changed": i not in same_right} for i, line in enumerate(right)],
+    }
+
+
+def record_for_pair(
+    pair: Mapping[str, Any], split: str, *, suggestions: bool = False, salt: str = ""
+) -> dict[str, Any]:
     """One Argilla record (as plain data: ``id``, ``fields``, ``metadata``, ``suggestions``) for a pair row."""
     tools = row_tools(pair)
     chosen_text = pair["chosen"][-1]["content"] or ""
@@ -146,9 +198,10 @@ def record_for_pair(pair: Mapping[str, Any], split: str, *, suggestions: bool = 
         "id": pair["id"],
         "fields": {
             "request": render_request(pair["query"], meta.get("now") or None),
-            "functions": render_functions(tools),
-            "plan_a": chosen_view if a_chosen else rejected_view,
-            "plan_b": rejected_view if a_chosen else chosen_view,
+            "plans": plan_columns(
+                chosen_view if a_chosen else rejected_view, rejected_view if a_chosen else chosen_view
+            ),
+            "functions": {"count": len(tools), "docs": render_functions(tools)},
         },
         "metadata": {
             "tool_count": len(tools),
@@ -170,9 +223,10 @@ def build_settings(min_submitted: int = 1) -> Any:
         guidelines=GUIDELINES,
         fields=[
             rg.TextField(name="request", title="Request"),
-            rg.TextField(name="functions", title="Offered functions"),
-            rg.TextField(name="plan_a", title="Plan A"),
-            rg.TextField(name="plan_b", title="Plan B"),
+            rg.CustomField(
+                name="plans", title="Plans A and B (lines that differ are highlighted)", template=PLANS_TEMPLATE
+            ),
+            rg.CustomField(name="functions", title="Offered functions", template=FUNCTIONS_TEMPLATE),
         ],
         questions=[
             rg.LabelQuestion(name=CORRECT, title="Which plan is correct?", labels=CORRECT_LABELS),

@@ -31,7 +31,14 @@ def review_push(
     min_submitted: Annotated[
         int | None, typer.Option(min=1, help="Annotators needed per record (new datasets default to 1).")
     ] = None,
-    suggestions: Annotated[bool, typer.Option(help="Show the validators' verdicts as suggestions.")] = True,
+    suggestions: Annotated[
+        bool,
+        typer.Option(
+            "--suggestions",
+            help="Pre-fill answers from the validators where they can know (a plan that fails validation). "
+            "Off by default: a pre-selected answer anchors annotators.",
+        ),
+    ] = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
 ) -> None:
@@ -66,6 +73,14 @@ def review_pull(
     dataset: DatasetName,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder: reviewed pairs + review report.")],
     workspace: Workspace = None,
+    min_annotators: Annotated[
+        int,
+        typer.Option(
+            "--min-annotators",
+            min=1,
+            help="Resolve only pairs that this many annotators have answered; the rest wait for a later pull.",
+        ),
+    ] = 1,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
@@ -80,10 +95,12 @@ def review_pull(
     check_output(out_dir, overwrite)
     client = connect(api_url, api_key)
     with task_progress(f"pulling {dataset}") as update:
-        result = pull_reviews(client, dataset, workspace=workspace, progress=update)
+        result = pull_reviews(client, dataset, workspace=workspace, min_annotators=min_annotators, progress=update)
     report = result.report
     if report["reviewed"] == 0:
-        raise ReviewError(f"no submitted reviews in {dataset!r} yet ({report['records']} records waiting)")
+        waiting = report["waiting_for_annotators"]
+        fewer = f"; {waiting} have fewer than {min_annotators} annotators so far" if waiting else ""
+        raise ReviewError(f"no reviewed pairs in {dataset!r} yet ({report['records']} records{fewer})")
     markdown = report_markdown(report)
     with atomic_dir(out_dir, overwrite) as tmp:
         save_dataset(result.dataset, tmp)

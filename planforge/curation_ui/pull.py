@@ -10,7 +10,8 @@ answer of more than half of the annotators (a tie or a split vote is *disputed*)
 * ``both`` and disputed records: dropped (no preference), counted in the report.
 
 Every corrected plan is re-validated (recipe rules included); an invalid one is reported, never exported.
-Agreement over records with two answers or more: Cohen's kappa for two annotators, Fleiss' kappa for more.
+Agreement over records with two answers or more: Cohen's kappa for two annotators,
+Krippendorff's alpha for more (see :mod:`~planforge.curation_ui.agreement`).
 """
 
 from __future__ import annotations
@@ -277,11 +278,15 @@ def pull_reviews(
     name: str,
     *,
     workspace: str | None = None,
+    min_annotators: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> PullResult:
-    """Read every record with a submitted response and resolve it (see the module doc)."""
+    """Read every record with at least ``min_annotators`` submitted responses and resolve it (see the module
+    doc); records with fewer are left for later and counted in the report."""
     import argilla as rg
 
+    if min_annotators < 1:
+        raise ReviewError("--min-annotators must be at least 1")
     start = time.perf_counter()
     dataset = find_dataset(client, name, workspace)
     missing = missing_parts(dataset.settings)
@@ -295,6 +300,7 @@ def pull_reviews(
         resolutions: list[Resolution] = []
         judgements: dict[str, list[Judgement]] = {}
         pairs: dict[str, dict[str, Any]] = {}
+        waiting = 0
         for record in records:
             metadata = record.metadata or {}
             if PAIR_KEY not in metadata or A_IS not in metadata:
@@ -302,6 +308,9 @@ def pull_reviews(
             pair = json.loads(metadata[PAIR_KEY])
             found = judgements_from_answers(submitted_answers(record, usernames), metadata[A_IS] == "chosen")
             if not found:
+                continue
+            if len(found) < min_annotators:
+                waiting += 1
                 continue
             split = pair.pop("split", None) or metadata.get("split") or "train"
             judgements[pair["id"]] = found
@@ -311,6 +320,8 @@ def pull_reviews(
                 progress(len(resolutions), total)
     workspace_name = dataset.workspace.name
     report = build_report(resolutions, judgements, pairs, total_records=total, dataset=name, workspace=workspace_name)
+    report["min_annotators"] = min_annotators
+    report["waiting_for_annotators"] = waiting
     report["seconds"] = round(time.perf_counter() - start, 3)
     return PullResult(to_dataset(resolutions), report, resolutions)
 
@@ -329,6 +340,12 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         *[f"| {v} | {n} |" for v, n in report["verdicts"].items()],
         "",
     ]
+    if report.get("waiting_for_annotators"):
+        lines += [
+            f"{report['waiting_for_annotators']} more pairs have answers from fewer than "
+            f"{report['min_annotators']} annotators and were left for a later pull.",
+            "",
+        ]
     if report["not_exported"]:
         lines += ["Not exported: " + ", ".join(f"{k} {v}" for k, v in report["not_exported"].items()) + ".", ""]
     if report["error_kinds"]:
@@ -337,11 +354,11 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         lines.append("")
     a = report["agreement"]
     if a["method"] != "none":
-        kappa = "n/a" if a["kappa"] is None else f"{a['kappa']:.3f}"
+        value = "n/a" if a["value"] is None else f"{a['value']:.3f}"
         percent = "n/a" if a["percent_agreement"] is None else f"{100 * a['percent_agreement']:.1f}%"
-        name = "Cohen's" if a["method"] == "cohen" else "Fleiss'"
+        name = "Cohen's kappa" if a["method"] == "cohen_kappa" else "Krippendorff's alpha"
         lines += [
-            f"Agreement: {name} kappa {kappa} over {a['items']} pairs, {a['annotators']} annotators "
+            f"Agreement: {name} {value} over {a['items']} pairs, {a['annotators']} annotators "
             f"({percent} of paired answers agree).",
             "",
         ]

@@ -50,7 +50,7 @@ def load_pairs(path: str) -> datasets.DatasetDict:
     return loaded
 
 
-def records(pairs: datasets.DatasetDict, *, suggestions: bool = True) -> list[dict[str, Any]]:
+def records(pairs: datasets.DatasetDict, *, suggestions: bool = False) -> list[dict[str, Any]]:
     """One record per pair id (the first one when an id repeats), in split order."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -109,7 +109,7 @@ def push_pairs(
     *,
     workspace: str | None = None,
     min_submitted: int | None = None,
-    suggestions: bool = True,
+    suggestions: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> PushResult:
     """Create or update the review dataset ``name`` with one record per pair."""

@@ -8,17 +8,19 @@
 No stage imports another stage to read a row: they all import this package.
 """
 
-from planforge.dataset.features import (
-    KINDS,
-    PAIR_FEATURES,
-    PAIRS,
-    PLAN_FEATURES,
-    PLANS,
-    REVIEWED_FEATURES,
-    REVIEWED_PAIRS,
-    kind_of,
-)
+from typing import Any
+
+from planforge.dataset.features import KINDS, PAIRS, PLANS, REVIEWED_PAIRS, kind_of
 from planforge.dataset.provenance import RunRecord
+
+
+def __getattr__(name: str) -> Any:  # the Features objects load lazily (see planforge.dataset.features)
+    from planforge.dataset import features
+
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return getattr(features, name)
+
 
 __all__ = [
     "KINDS",

@@ -62,9 +62,15 @@ def load_saved_dataset(path: str | Path, what: str = "dataset") -> datasets.Data
 
 def load_dataset_of_kind(path: str | Path, *, kind: str, columns: Sequence[str] = ()) -> datasets.DatasetDict:
     """A saved dataset that is of ``kind`` (or of no known kind) and has ``columns`` in every split; a one-line
-    :class:`DatasetError` otherwise."""
+    :class:`DatasetError` otherwise. A ``.jsonl`` file of hand-written plans (:mod:`planforge.dataset.jsonl`) is
+    read as a plans dataset with one split, ``test``."""
     path = Path(path)
-    loaded = load_saved_dataset(path)
+    if kind == "plans" and path.suffix in (".jsonl", ".ndjson") and path.is_file():
+        from planforge.dataset.jsonl import load_jsonl_dataset
+
+        loaded = load_jsonl_dataset(path)
+    else:
+        loaded = load_saved_dataset(path)
     if not loaded:
         raise DatasetError(f"{path}: the dataset has no splits")
     split_columns = {name: set(split.column_names) for name, split in loaded.items()}
@@ -120,14 +126,60 @@ def storage_schema(schema: Any) -> Any:
     return pa.schema([pa.field(f.name, plain(f.type), f.nullable) for f in schema], metadata=schema.metadata)
 
 
-def record_batches(rows: list[dict[str, Any]], features: datasets.Features) -> list[Any]:
-    """Rows -> Arrow record batches of ``features`` (``Json`` columns encoded as ``datasets`` stores them)."""
-    import pyarrow as pa
-    from datasets.table import table_cast
+class SplitWriter:
+    """One split of a ``DatasetDict`` written in ``save_to_disk``'s layout as the rows come, by ``datasets``' own
+    ``ArrowWriter``: no second copy of the data (``save_to_disk`` of a written file reads it all back through a
+    memory map, which for a 1 GB dataset is 1 GB of resident pages and as much I/O again)."""
 
-    schema = features.arrow_schema
-    encoded = [features.encode_example(row) for row in rows]
-    return table_cast(pa.Table.from_pylist(encoded, schema=storage_schema(schema)), schema).to_batches()
+    FILE = "data-00000-of-00001.arrow"
+
+    def __init__(self, folder: Path, name: str, features: datasets.Features):
+        from datasets.arrow_writer import ArrowWriter
+
+        self.folder, self.name, self.features = folder / name, name, features
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.rows = 0
+        self._writer = ArrowWriter(features=features, path=str(self.folder / self.FILE))
+
+    def write(self, table: Any) -> None:
+        """A ``pyarrow.Table`` in the features' storage types (``Json`` values as JSON text)."""
+        self._writer.write_table(table)
+        self.rows += len(table)
+
+    def close(self) -> None:
+        """Finish the file and write the split's ``state.json`` and ``dataset_info.json`` from the Dataset that
+        ``load_from_disk`` will build of it (the same keys ``save_to_disk`` writes)."""
+        import json
+        from dataclasses import asdict
+
+        import datasets
+
+        self._writer.finalize()
+        self._writer.close()
+        part = datasets.Dataset.from_file(
+            str(self.folder / self.FILE), info=datasets.DatasetInfo(features=self.features), split=self.name
+        )
+        state = {key: part.__dict__[key] for key in STATE_KEYS}
+        state["_split"] = self.name
+        state["_data_files"] = [{"filename": self.FILE}]
+        (self.folder / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
+        info = asdict(part._info)
+        info = {key: info[key] for key in sorted(info)}
+        (self.folder / "dataset_info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._writer.close()
+
+
+STATE_KEYS = ("_fingerprint", "_format_columns", "_format_kwargs", "_format_type", "_output_all_columns")
+
+
+def write_dataset_dict_index(folder: Path, splits: Sequence[str]) -> None:
+    """``dataset_dict.json``: the splits ``load_from_disk`` reads from ``folder``."""
+    import json
+
+    (folder / "dataset_dict.json").write_text(json.dumps({"splits": list(splits)}), encoding="utf-8")
 
 
 def make_dataset(rows: list[dict[str, Any]], features: datasets.Features) -> datasets.Dataset:
@@ -192,6 +244,22 @@ def replace_dir(new: Path, target: Path) -> None:
 LOCK_NAME = ".planforge.lock"
 
 
+_HELD: set[Any] = set()  # lock files this process holds
+
+
+def _drop_inherited_locks() -> None:
+    """A forked worker closes its copies of the lock files: the lock lives as long as the process that took it,
+    not as long as a worker that outlives it."""
+    for handle in list(_HELD):
+        with contextlib.suppress(OSError):
+            os.close(handle.fileno())
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 class OutputLock:
     """An exclusive lock on an output folder for as long as a run writes into it.
 
@@ -224,6 +292,7 @@ class OutputLock:
         handle.write(str(os.getpid()))
         handle.flush()
         self._handle = handle
+        _HELD.add(handle)
         return self
 
     def check(self) -> None:
@@ -236,6 +305,7 @@ class OutputLock:
             import fcntl
 
             fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+            _HELD.discard(self._handle)
             self._handle.close()
             self._handle = None
 

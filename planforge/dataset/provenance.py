@@ -133,6 +133,9 @@ class RunRecord:
     resumed: bool | None = None
     teacher_calls: int | None = None  # requests that reached the endpoint (not answered from the cache)
     stats: dict[str, Any] = field(default_factory=dict)  # the run's raw counters
+    #: --verify: method, model, base_url and counts (checked, agreed, replan_mismatch, replan_failed | yes, no,
+    #: unknown; kept; tokens); empty when the run had no meaning check
+    verify: dict[str, Any] = field(default_factory=dict)
     argv: list[str] | None = None  # the command line, secrets scrubbed
     planforge_version: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # keys of newer versions, kept as they are
@@ -198,6 +201,7 @@ class RunRecord:
             resumed=run.get("resumed") if isinstance(run.get("resumed"), bool) else None,
             teacher_calls=_int(run.get("teacher_calls")),
             stats=dict(nested),
+            verify=dict(run["verify"]) if isinstance(run.get("verify"), Mapping) else {},
             argv=[str(a) for a in argv] if isinstance(argv, list) else None,
             planforge_version=_text(run.get("planforge_version")),
             extra={k: v for k, v in run.items() if k not in known},
@@ -245,6 +249,8 @@ class RunRecord:
             "stats": self.stats,
             "argv": self.argv,
         }
+        if self.verify:
+            out["verify"] = self.verify
         out.update(self.extra)
         return out
 
@@ -258,6 +264,9 @@ class RunRecord:
         """(stage, examples) in pipeline order, the known stages only; the request count tops it when no
         proposed count is known and it is the widest."""
         stages = [(stage, n) for stage in FUNNEL_STAGES if (n := getattr(self, stage)) is not None]
+        kept = _int(self.verify.get("kept")) if self.verify.get("method") == "replan" else None
+        if kept is not None and stages and stages[-1][0] == "accepted":
+            stages.insert(len(stages) - 1, ("verified", kept))  # --verify replan: kept when the plans agree
         if self.proposed is None and self.requested is not None and all(self.requested >= n for _, n in stages):
             stages.insert(0, ("requested", self.requested))
         return stages

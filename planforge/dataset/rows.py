@@ -4,12 +4,14 @@ A plans row (:data:`~planforge.dataset.features.PLAN_FEATURES`) has ``id``, ``qu
 functions, OpenAI entries), ``prompt`` and ``completion`` (the conversation as TRL reads it, rendered by
 :mod:`planforge.prompting`), ``plan`` (JSON list of calls with named arguments), ``plan_text`` (LLMCompiler text
 ending in ``join()``, the completion's text), ``target_tools`` (the functions the plan uses: the tool-retrieval
-labels) and ``meta`` (the example's fixed "now", teacher, model, recipe, request id, distractors, and ``no_call``:
-no offered function serves the request, so its plan is the empty plan, ``join()`` alone). Rows written by
-planforge 0.1 (a ``messages`` column, ``tools`` as a JSON string) are read too. Everything here is pure."""
+labels) and ``meta`` (the example's fixed "now", teacher, model, recipe, request id, distractors, the plan's
+structure key, and ``no_call``: no offered function serves the request, so its plan is the empty plan, ``join()``
+alone). Rows written by planforge 0.1 (a ``messages`` column, ``tools`` as a JSON string) are read too.
+Everything here is pure."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -20,12 +22,12 @@ from planforge.errors import DatasetError, PlanSyntaxError, ToolSpecError
 from planforge.plan import Plan, parse_calls, parse_plan, to_calls
 from planforge.prompting import (
     PLANNER_INSTRUCTIONS,
-    completion_messages,
     plan_text,
     prompt_messages,
     role_and_content,
     tools_column,
 )
+from planforge.structures import structure_key
 from planforge.tools import ToolSet, tools_from_json
 
 
@@ -51,36 +53,22 @@ class Example:
 
     @property
     def example_id(self) -> str:
-        digest = hashlib.sha1(f"{self.recipe}\x00{self.query}\x00{plan_text(self.plan, self.tools)}".encode())
-        return "ex-" + digest.hexdigest()[:16]
+        return example_id(self.recipe, self.query, plan_text(self.plan, self.tools))
 
     @property
     def context(self) -> dict[str, Any]:
         """What recipe rules read besides the plan: the request and the example's "now"."""
         return {"query": self.query, "now": self.now}
 
+    def record(self) -> ExampleRecord:
+        """What a checkpoint keeps of the example (the rest of its row is rebuilt from the run's settings)."""
+        return example_record(self.query, self.plan, self.tools, self.recipe, {"no_call": self.no_call})
+
     def to_row(self) -> dict[str, Any]:
-        targets = self.target_tools
-        completion = completion_messages(self.plan, self.tools)
-        return {
-            "id": self.example_id,
-            "query": self.query,
-            "tools": tools_column(self.tools),
-            "prompt": prompt_messages(self.query, now=self.now, instructions=self.instructions),
-            "completion": completion,
-            "plan": json.dumps([c for c in to_calls(self.plan) if c["name"] != "join"], ensure_ascii=False),
-            "plan_text": completion[0]["content"],
-            "target_tools": targets,
-            "meta": {
-                "now": self.now,
-                "teacher": self.teacher,
-                "model": self.model,
-                "recipe": self.recipe,
-                "request_id": self.request_id,
-                "distractors": [name for name in self.tools if name not in targets],
-                "no_call": self.no_call,
-            },
-        }
+        builder = RowBuilder(
+            self.tools, teacher=self.teacher, model=self.model, recipe=self.recipe, instructions=self.instructions
+        )
+        return builder.row(self.record(), list(self.tools), self.now, self.request_id)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], tools: ToolSet | None = None) -> Example:
@@ -100,6 +88,110 @@ class Example:
             instructions=row_instructions(row),
             no_call=bool(meta.get("no_call")),
         )
+
+
+# --------------------------------------------------------------------------------------------------
+# compact records: what a checkpoint keeps of an example, and the rows rebuilt from them
+
+#: (id, query, plan_text, plan as JSON calls, target_tools, structure key[, own]): an example without the parts its
+#: run shares; ``own`` (optional) holds the example's own ``meta`` fields (persona, scenario, paraphrase_of,
+#: judge_verdict, judge_reason, no_call) and ``offered``, where it was offered functions of its own rather than its
+#: request's
+ExampleRecord = tuple[Any, ...]
+#: the ``meta`` fields a record may carry, each null in a row whose record does not (``no_call``: false), and kept
+#: in the record only when set (``no_call`` only when true)
+RECORD_META = ("persona", "scenario", "paraphrase_of", "judge_verdict", "judge_reason", "no_call")
+
+
+def example_id(recipe: str, query: str, text: str) -> str:
+    """The stable id of an example: a hash of its recipe, request and plan text."""
+    return "ex-" + hashlib.sha1(f"{recipe}\x00{query}\x00{text}".encode()).hexdigest()[:16]
+
+
+def example_record(
+    query: str,
+    plan: Plan,
+    tools: ToolSet,
+    recipe: str,
+    meta: Mapping[str, Any] | None = None,
+    *,
+    own_tools: bool = False,
+) -> ExampleRecord:
+    """A validated, bound plan's compact record: its text is rendered once and serves the id and the completion.
+    ``meta``: the example's own ``meta`` fields (:data:`RECORD_META`), kept only when some is set; ``own_tools``:
+    ``tools`` are the example's own offer, not its request's, and are kept too."""
+    text = plan_text(plan, tools)
+    calls = json.dumps([c for c in to_calls(plan) if c["name"] != "join"], ensure_ascii=False)
+    targets = list(dict.fromkeys(plan.function_names()))
+    record = example_id(recipe, query, text), query, text, calls, targets, structure_key(plan)
+    own: dict[str, Any] = {k: meta[k] for k in RECORD_META if meta and meta.get(k) not in (None, False)}
+    if own_tools:
+        own["offered"] = list(tools)
+    return (*record, own) if own else record
+
+
+class RowBuilder:
+    """Plans rows from compact records. What examples share is built once: each function's ``tools`` entry
+    (and its JSON, for the Arrow writer) and the system turn of each "now"."""
+
+    def __init__(
+        self,
+        tools: ToolSet,
+        *,
+        teacher: str = "",
+        model: str = "",
+        recipe: str = "",
+        instructions: str = PLANNER_INSTRUCTIONS,
+    ):
+        self.tools = tools
+        self.teacher, self.model, self.recipe, self.instructions = teacher, model, recipe, instructions
+        self._entries = {spec.name: entry for spec, entry in zip(tools.specs, tools_column(tools), strict=True)}
+        self._encoded: dict[str, str] = {}
+        self._systems: dict[str, str] = {}
+
+    def _system(self, now: str) -> str:
+        found = self._systems.get(now)
+        if found is None:
+            found = self._systems[now] = prompt_messages("", now=now, instructions=self.instructions)[0]["content"]
+        return found
+
+    def row(self, record: ExampleRecord, offered: list[str], now: str, request_id: str, *, encoded: bool = False):
+        """The row of ``record`` (``offered``: its request's functions, unless the record has its own);
+        ``encoded``: ``tools`` entries as the JSON strings ``datasets.Json`` stores."""
+        identifier, query, text, calls, targets, *rest = record  # checkpoints of planforge 0.2 have no structure
+        own = rest[1] if len(rest) > 1 and isinstance(rest[1], Mapping) else {}
+        offered = own.get("offered") or offered
+        if encoded:
+            tools = [self._encoded.get(n) or self._encode(n) for n in offered]
+        else:
+            tools = [copy.deepcopy(self._entries[n]) for n in offered]
+        return {
+            "id": identifier,
+            "query": query,
+            "tools": tools,
+            "prompt": [{"role": "system", "content": self._system(now)}, {"role": "user", "content": query}],
+            "completion": [{"role": "assistant", "content": text}],
+            "plan": calls,
+            "plan_text": text,
+            "target_tools": list(targets),
+            "meta": {
+                "now": now,
+                "teacher": self.teacher,
+                "model": self.model,
+                "recipe": self.recipe,
+                "request_id": request_id,
+                "distractors": [name for name in offered if name not in targets],
+                "structure": rest[0] if rest else None,
+                **{key: own.get(key) for key in RECORD_META},
+                "no_call": bool(own.get("no_call")),
+            },
+        }
+
+    def _encode(self, name: str) -> str:
+        from datasets.utils.json import ujson_dumps  # the encoder datasets.Json uses: the same bytes on disk
+
+        found = self._encoded[name] = ujson_dumps(self._entries[name])
+        return found
 
 
 # --------------------------------------------------------------------------------------------------

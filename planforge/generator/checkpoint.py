@@ -1,8 +1,13 @@
-"""The append-only checkpoint of a run: accepted example rows and a marker per finished request.
+"""The append-only checkpoint of a run: one line per finished request, in request order.
 
-Lines are JSON. A request's examples are written before its ``done`` marker and flushed with it, so
-after Ctrl-C or kill -9 the file holds every finished request whole; on resume, a torn last line and
-the examples of an unfinished request are dropped, and the run continues after the last marker."""
+Lines are JSON. The header holds what every row of the run shares (the recipe's functions, the teacher, the
+model, the planner instructions), once; a request's line holds its counters and, when it accepted examples,
+the offered function names, its "now" and each example's compact record
+(:data:`~planforge.dataset.rows.ExampleRecord`), so a row is rebuilt at write time and a line is about a
+kilobyte per example. A line is written whole and flushed: after Ctrl-C or kill -9 the file holds every
+finished request, and on resume a torn last line is dropped and the run continues after the last request.
+Batch lines (``kind: batch``) record the provider batches a run submitted, so a resumed run polls them instead
+of paying again."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from typing import Any
 from planforge.errors import CheckpointError
 
 CHECKPOINT_NAME = "checkpoint.jsonl"
+FORMAT = 2
 FSYNC_EVERY_SECONDS = 2.0
 
 
@@ -26,6 +32,22 @@ class ResumeState:
     rows: int = 0
     queries: list[str] = field(default_factory=list)
     counters: list[dict[str, Any]] = field(default_factory=list)  # per finished request
+    batches: list[dict[str, Any]] = field(default_factory=list)  # batch lines, in order
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One finished request as the checkpoint holds it."""
+
+    seq: int
+    counters: dict[str, Any]
+    offered: list[str]
+    now: str
+    examples: list[list[Any]]  # ExampleRecord lists
+
+    @property
+    def request_id(self) -> str:
+        return f"r{self.seq:07d}"
 
 
 def differences(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -45,6 +67,21 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
+def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(bytes so far, record) for each whole, readable line; stops at a torn or unreadable one."""
+    position = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                return  # torn by a kill in the middle of a write
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                return
+            position += len(raw)
+            yield position, record
+
+
 class Checkpoint:
     def __init__(self, path: Path):
         self.path = path
@@ -62,53 +99,62 @@ class Checkpoint:
         """Begin a new checkpoint (replacing any old one)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("w", encoding="utf-8")
-        self._write({"kind": "header", **header})
+        self._write({"kind": "header", "format": FORMAT, **header})
         self._sync(force=True)
+
+    def header(self) -> dict[str, Any]:
+        for _, record in _lines(self.path):
+            if record.get("kind") != "header":
+                break
+            if record.get("format") != FORMAT:
+                raise CheckpointError(
+                    f"{self.path}: a checkpoint of an older planforge; run with --overwrite to start over"
+                )
+            return record
+        raise CheckpointError(f"{self.path}: not a planforge checkpoint")
 
     def resume(self, header: dict[str, Any]) -> ResumeState:
         """Read what finished requests left and reopen for appending."""
+        found = self.header()
+        if found.get("config_hash") != header.get("config_hash"):
+            raise CheckpointError(f"{self.path}: --resume refused: {differences(found, header)}")
         state = ResumeState()
         good_bytes = 0
-        finished_bytes = 0
-        pending_queries: list[str] = []
-        pending_rows = 0
-        with self.path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if not raw.endswith(b"\n"):
-                    break  # torn by a kill in the middle of a write
-                try:
-                    record = json.loads(raw)
-                except ValueError:
-                    break
-                good_bytes += len(raw)
-                kind = record.get("kind")
-                if number == 1:
-                    if kind != "header":
-                        raise CheckpointError(f"{self.path}: not a planforge checkpoint")
-                    if record.get("config_hash") != header.get("config_hash"):
-                        raise CheckpointError(f"{self.path}: --resume refused: {differences(record, header)}")
-                elif kind == "example":
-                    pending_queries.append(record["row"]["query"])
-                    pending_rows += 1
-                elif kind == "done":
-                    state.queries.extend(pending_queries)
-                    state.rows += pending_rows
-                    pending_queries, pending_rows = [], 0
-                    state.counters.append(record["counters"])
-                    state.next_seq = record["seq"] + 1
-                    finished_bytes = good_bytes
-        if good_bytes == 0:
-            raise CheckpointError(f"{self.path}: empty or unreadable checkpoint")
-        with self.path.open("r+b") as handle:  # drop the unfinished request and any torn line
-            handle.truncate(finished_bytes or good_bytes)
+        for position, record in _lines(self.path):
+            good_bytes = position
+            kind = record.get("kind")
+            if kind == "request":
+                state.counters.append(record["counters"])
+                state.next_seq = record["seq"] + 1
+                for example in record.get("examples", ()):
+                    state.queries.append(example[1])
+                state.rows += len(record.get("examples", ()))
+            elif kind == "batch":
+                state.batches.append(record)
+        with self.path.open("r+b") as handle:  # drop a torn last line
+            handle.truncate(good_bytes)
         self._file = self.path.open("a", encoding="utf-8")
         return state
 
-    def record_request(self, seq: int, rows: list[dict[str, Any]], counters: dict[str, Any]) -> None:
-        for row in rows:
-            self._write({"kind": "example", "seq": seq, "row": row})
-        self._write({"kind": "done", "seq": seq, "counters": counters})
+    def record_request(
+        self,
+        seq: int,
+        examples: list[Any],
+        counters: dict[str, Any],
+        *,
+        offered: list[str] | None = None,
+        now: str | None = None,
+    ) -> None:
+        record: dict[str, Any] = {"kind": "request", "seq": seq, "counters": counters}
+        if examples:
+            record.update(offered=offered or [], now=now or "", examples=[list(e) for e in examples])
+        self._write(record)
         self._sync()
+
+    def record_batch(self, entry: dict[str, Any]) -> None:
+        """A provider batch's state (submitted, finished): read back on resume."""
+        self._write({"kind": "batch", **entry})
+        self._sync(force=True)
 
     def close(self) -> None:
         if self._file is not None:
@@ -116,40 +162,25 @@ class Checkpoint:
             self._file.close()
             self._file = None
 
-    def rows(self) -> Iterator[dict[str, Any]]:
-        """Accepted rows of finished requests, in order."""
-        pending: list[dict[str, Any]] = []
-        with self.path.open("rb") as handle:
-            for raw in handle:
-                if not raw.endswith(b"\n"):
-                    break
-                record = json.loads(raw)
-                if record["kind"] == "example":
-                    pending.append(record["row"])
-                elif record["kind"] == "done":
-                    yield from pending
-                    pending = []
+    def requests(self) -> Iterator[RequestRecord]:
+        """Finished requests, in order."""
+        for _, record in _lines(self.path):
+            if record.get("kind") == "request":
+                yield RequestRecord(
+                    record["seq"],
+                    record["counters"],
+                    record.get("offered", []),
+                    record.get("now", ""),
+                    record.get("examples", []),
+                )
 
-    def row_offsets(self) -> list[int]:
-        """Byte offsets of the accepted rows of finished requests, in order (for reading rows in any order)."""
-        offsets: list[int] = []
-        pending: list[int] = []
-        position = 0
-        with self.path.open("rb") as handle:
-            for raw in handle:
-                if not raw.endswith(b"\n"):
-                    break
-                if raw.startswith(b'{"kind": "example"'):
-                    pending.append(position)
-                elif raw.startswith(b'{"kind": "done"'):
-                    offsets.extend(pending)
-                    pending = []
-                position += len(raw)
-        return offsets
+    def rows_meta(self) -> dict[str, Any]:
+        """What the run's rows share (functions, teacher, model, recipe, instructions), from the header."""
+        return self.header()["rows"]
 
     def _write(self, record: dict[str, Any]) -> None:
         assert self._file is not None
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     def _sync(self, force: bool = False) -> None:
         assert self._file is not None
@@ -158,3 +189,18 @@ class Checkpoint:
         if force or now - self._last_sync > FSYNC_EVERY_SECONDS:
             os.fsync(self._file.fileno())  # on disk: survives a power cut, at most a few seconds lost
             self._last_sync = now
+
+
+class BatchLog:
+    """The checkpoint as the journal of a run's provider batches (:class:`planforge.llms.batch.BatchJournal`)."""
+
+    def __init__(self, checkpoint: Checkpoint, entries: list[dict[str, Any]]):
+        self.checkpoint = checkpoint
+        self._entries = [{k: v for k, v in e.items() if k != "kind"} for e in entries]
+
+    def record(self, entry: dict[str, Any]) -> None:
+        self.checkpoint.record_batch(entry)
+        self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        return list(self._entries)

@@ -1,7 +1,8 @@
 """Token prices (USD per 1M tokens, prompt and completion) and the cost of a run.
 
 The table holds list prices of common OpenAI models; a recipe's ``pricing`` or ``--price IN,OUT``
-overrides it. Unknown models cost $0 and the run says so."""
+overrides it. Unknown models cost $0 and the run says so. Replies that came through a batch (``--batch``) cost
+:data:`BATCH_PRICE_FACTOR` of that."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
     "o3-mini": (1.10, 4.40),
     "o4-mini": (1.10, 4.40),
 }
+
+
+#: what a provider's batch API charges of the online price (OpenAI's and Anthropic's: half)
+BATCH_PRICE_FACTOR = 0.5
 
 
 def price_for(model: str, overrides: Mapping[str, tuple[float, float]] = {}) -> tuple[float, float] | None:

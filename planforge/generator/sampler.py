@@ -1,11 +1,12 @@
 """Choose what each teacher request asks for, seeded, with coverage tracking so rare cases are not starved.
 
 Two modes. A teacher that declares shapes (:class:`~planforge.generator.teachers.base.ShapeCatalog`) gets one
-shape per request: a stratum is drawn by the catalog's mix, then among a few shapes drawn from it the one whose
-structure is rarest so far wins (ties: the one bringing the most function pairs not seen yet, then the least
-used functions); while a stratum has function pairs no request has used yet, shapes using one of them join the
-candidates, so every pair a teacher can write turns up early. Any other teacher gets a function set from the
-recipe's co-use graph. Either way the targets come with distractors as negative samples.
+shape per example, each with its own offered functions: a stratum is drawn by the catalog's mix, then among a
+few shapes drawn from it by weight the one whose structure is rarest so far wins (ties: the one bringing the
+most function pairs not seen yet, then the first drawn); while a stratum has function pairs no example has used
+yet, shapes using one of them join the candidates, so every pair a teacher can write turns up early. Any other
+teacher gets one function set per request from the recipe's co-use graph. Either way the targets come with
+distractors as negative samples.
 
 A share of the requests (``sampling.no_call_share``) asks for requests none of the offered functions serves
 (relevance detection): such a request has no targets, only a sample of functions to offer, and is marked
@@ -20,14 +21,15 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import datetime, timedelta
-from itertools import combinations
+from itertools import accumulate, combinations
 from typing import Any
 
 from planforge.generator.teachers.base import Shape, ShapeCatalog, TeacherRequest, shapes_of
 from planforge.tools import ToolSet
 
 COVERAGE_CHOICES = 3  # draw this many candidates and keep the least used one
-SHAPE_CHOICES = 12  # the same, for shapes within a stratum
+SHAPE_CHOICES = 12  # the same, for shapes within a stratum (drawn by weight)
+PLAIN_CHOICES = 3  # shapes drawn regardless of weight, added to those candidates
 PAIR_CHOICES = 2  # shapes with a function pair not used yet, added to those candidates
 
 
@@ -43,6 +45,8 @@ class FunctionSampler:
         self.pair_counts: Counter[frozenset[str]] = Counter()
         self._strata, self._weights, self._pools = _strata(shapes, set(self.names))
         self._by_pair = {stratum: _pair_index(pool) for stratum, pool in self._pools.items()}
+        self._unseen = {pair for index in self._by_pair.values() for pair in index}  # pairs no example used yet
+        self._cumulative = {stratum: list(accumulate(s.weight for s in pool)) for stratum, pool in self._pools.items()}
         self._start = datetime.fromisoformat(sampling["now"]["start"])
         self._days = max(0, (datetime.fromisoformat(sampling["now"]["end"]) - self._start).days)
         self.no_call_share = float(sampling.get("no_call_share", 0.0))
@@ -65,28 +69,29 @@ class FunctionSampler:
         if self.is_no_call(self.next_seq):
             return self._draw_no_call()
         rng = random.Random(f"{self.seed}:{self.next_seq}")
-        shape = self._shape(rng) if self._pools else None
-        if shape is not None:
-            targets = shape.functions
-            self.structure_counts[shape.structure] += 1
-            self.pair_counts.update(_pairs(targets))
+        count = self.sampling["examples_per_request"]
+        shapes: list[Shape] = []
+        offers: list[list[str]] = []
+        if self._pools:
+            for _ in range(count):
+                shapes.append(self._shape(rng))
+                self._count(shapes[-1])
+                offers.append(self._offer(rng, shapes[-1].functions))
+            targets = shapes[0].functions
         else:
             options = [self._co_use_targets(rng) for _ in range(COVERAGE_CHOICES)]
             targets = min(options, key=lambda t: (self.combo_counts[t], sum(self.function_counts[f] for f in t)))
+            self.function_counts.update(targets)
+            offers.append(self._offer(rng, targets))
         self.combo_counts[targets] += 1
-        self.function_counts.update(targets)
-        others = [n for n in self.names if n not in targets]
-        low, high = self.sampling["min_distractors"], self.sampling["max_distractors"]
-        distractors = rng.sample(others, min(len(others), rng.randint(low, high)))
-        offered = sorted(targets) + distractors
-        rng.shuffle(offered)
         request = TeacherRequest(
             seq=self.next_seq,
             targets=tuple(sorted(targets)),
-            tools=self.tools.subset(offered),
+            tools=self.tools.subset(offers[0]),
             now=self._now(rng),
-            num_examples=self.sampling["examples_per_request"],
-            shape=shape.id if shape is not None else None,
+            num_examples=count,
+            shapes=tuple(s.id for s in shapes),
+            example_tools=tuple(self.tools.subset(o) for o in offers) if shapes else (),
         )
         self.next_seq += 1
         return request
@@ -110,6 +115,14 @@ class FunctionSampler:
         self.next_seq += 1
         return request
 
+    def _offer(self, rng: random.Random, targets: frozenset[str]) -> list[str]:
+        """The targets and a few distractors, shuffled."""
+        others = [n for n in self.names if n not in targets]
+        low, high = self.sampling["min_distractors"], self.sampling["max_distractors"]
+        offered = sorted(targets) + rng.sample(others, min(len(others), rng.randint(low, high)))
+        rng.shuffle(offered)
+        return offered
+
     def skip_to(self, seq: int) -> None:
         """Replay draws up to ``seq`` (for --resume)."""
         while self.next_seq < seq:
@@ -118,16 +131,24 @@ class FunctionSampler:
     def _shape(self, rng: random.Random) -> Shape:
         stratum = rng.choices(self._strata, self._weights)[0]
         pool = self._pools[stratum]
-        options = [rng.choice(pool) for _ in range(SHAPE_CHOICES)]
+        options = rng.choices(pool, cum_weights=self._cumulative[stratum], k=SHAPE_CHOICES)
+        options += [rng.choice(pool) for _ in range(PLAIN_CHOICES)]  # so rarely asked shapes still turn up
         by_pair = self._by_pair[stratum]
-        unseen = [pair for pair in by_pair if not self.pair_counts[pair]]
+        unseen = [pair for pair in by_pair if pair in self._unseen] if self._unseen else []
         if unseen:
             options += [rng.choice(by_pair[rng.choice(unseen)]) for _ in range(PAIR_CHOICES)]
         return min(options, key=self._shape_score)
 
-    def _shape_score(self, shape: Shape) -> tuple[int, int, int]:
-        unseen = sum(1 for pair in _pairs(shape.functions) if not self.pair_counts[pair])
-        return self.structure_counts[shape.structure], -unseen, sum(self.function_counts[f] for f in shape.functions)
+    def _count(self, shape: Shape) -> None:
+        self.structure_counts[shape.structure] += 1
+        pairs = _pairs(shape.functions)
+        self.pair_counts.update(pairs)
+        self._unseen.difference_update(pairs)
+        self.function_counts.update(shape.functions)
+
+    def _shape_score(self, shape: Shape) -> tuple[int, int, float]:
+        unseen = sum(1 for pair in _pairs(shape.functions) if pair in self._unseen) if self._unseen else 0
+        return self.structure_counts[shape.structure], -unseen, -shape.weight
 
     def _co_use_targets(self, rng: random.Random) -> frozenset[str]:
         """Anchors weighted towards little-used functions, each with the partners it needs (co-use graph),

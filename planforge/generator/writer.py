@@ -1,109 +1,102 @@
 """Write a run's output: the ``DatasetDict`` (train/validation/test) and ``run.json``.
 
-Rows stream from the checkpoint into Arrow files one batch at a time, so memory stays flat however
-large the run. Splits are a seeded permutation of the accepted examples;
-near-duplicates never reach two splits because the run drops them before acceptance."""
+Rows are rebuilt from the checkpoint's compact records and stream into Arrow files one batch at a time, so
+memory stays flat however large the run. Splits are a seeded permutation of the accepted examples;
+near-duplicates never reach two splits because the run drops them before acceptance. ``datasets`` and
+``pyarrow`` are imported here only when a dataset is written."""
 
 from __future__ import annotations
 
-import json
-import random
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-import datasets
-import pyarrow as pa
-
-from planforge.dataset.disk import quiet_datasets, record_batches, swap_in_dataset
-from planforge.dataset.features import PLAN_FEATURES
-from planforge.errors import ConfigError
+from planforge.dataset.rows import RowBuilder
+from planforge.dataset.splits import SPLIT_NAMES, assign_splits
 from planforge.generator.checkpoint import Checkpoint
+from planforge.tools import tools_from_json
 
-SPLIT_NAMES = ("train", "validation", "test")
 BATCH_ROWS = 1000
 
 
-def parse_splits(text: str) -> dict[str, float]:
-    """``"validation=0.05,test=0.05"`` or ``"validation=100,test=100"`` -> shares or counts by split."""
-    out: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, _, value = part.partition("=")
-        name = name.strip()
-        if name not in ("validation", "test"):
-            raise ConfigError(f"--splits: unknown split {name!r} (give validation=… and test=…; train gets the rest)")
-        try:
-            out[name] = float(value)
-        except ValueError:
-            raise ConfigError(f"--splits: {part!r} is not NAME=NUMBER") from None
-        if out[name] < 0:
-            raise ConfigError(f"--splits: {name} must not be negative")
-    return out
-
-
-def split_sizes(total: int, splits: Mapping[str, float]) -> dict[str, int]:
-    """Shares (< 1) are of the total; numbers >= 1 are counts. Train gets the rest."""
-    sizes = {}
-    for name in ("validation", "test"):
-        value = splits.get(name, 0.0)
-        sizes[name] = int(value) if value >= 1 else round(total * value)
-    if sizes["validation"] + sizes["test"] > total:
-        scale = total / (sizes["validation"] + sizes["test"])
-        sizes = {k: int(v * scale) for k, v in sizes.items()}
-    sizes["train"] = total - sizes["validation"] - sizes["test"]
-    return {name: sizes[name] for name in SPLIT_NAMES}
-
-
-def assign_splits(total: int, splits: Mapping[str, float], seed: int) -> dict[str, list[int]]:
-    order = list(range(total))
-    random.Random(f"{seed}:splits").shuffle(order)
-    sizes = split_sizes(total, splits)
-    out, start = {}, 0
-    for name in ("validation", "test", "train"):
-        out[name] = order[start : start + sizes[name]]
-        start += sizes[name]
-    return {name: out[name] for name in SPLIT_NAMES}
+def checkpoint_rows(checkpoint: Checkpoint, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """The accepted rows of a checkpoint in acceptance order, rebuilt from its compact records (``tools``
+    entries as the JSON strings Arrow stores); at most ``limit``."""
+    meta = checkpoint.rows_meta()
+    builder = RowBuilder(
+        tools_from_json(meta["tools"]),
+        teacher=meta["teacher"],
+        model=meta["model"],
+        recipe=meta["recipe"],
+        instructions=meta["instructions"],
+    )
+    count = 0
+    for request in checkpoint.requests():
+        for record in request.examples:
+            if limit is not None and count >= limit:
+                return
+            yield builder.row(record, request.offered, request.now, request.request_id, encoded=True)
+            count += 1
 
 
 def write_dataset(out: Path, total: int, splits: Mapping[str, float], seed: int) -> dict[str, int]:
     """Build the DatasetDict from the checkpoint in ``out`` and save it there. Returns split sizes.
 
-    Rows are read from the checkpoint in each split's assigned order and streamed as Arrow record batches into a
-    file per split, so memory holds one batch at a time however large the run. A split with no rows is left out
-    (a 0-row split has no Arrow file and ``load_from_disk`` cannot read it). The new dataset is saved beside the
-    old one and swapped in by renames (:func:`planforge.dataset.disk.swap_in_dataset`): a crash never leaves a
-    half-written dataset."""
+    Split membership is a seeded permutation of the accepted examples (exact sizes); each split keeps the
+    acceptance order. Rows are read once, in order (see :func:`write_rows`)."""
     checkpoint = Checkpoint.in_dir(out)
-    offsets = checkpoint.row_offsets()[:total]
-    assignment = {name: rows for name, rows in assign_splits(len(offsets), splits, seed).items() if rows}
+    count = sum(len(r.examples) for r in checkpoint.requests())
+    total = min(total, count)
+    label = [""] * total
+    for name, indices in assign_splits(total, splits, seed).items():
+        for index in indices:
+            label[index] = name
+    return write_rows(out, zip(label, checkpoint_rows(checkpoint, total), strict=False))
+
+
+def write_rows(out: Path, labelled: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, int]:
+    """Stream (split, row) pairs into the DatasetDict in ``out`` (rows with ``tools`` as JSON text).
+
+    Memory holds one batch per split however large the run; each split's Arrow file is written once, in place
+    (:class:`~planforge.dataset.disk.SplitWriter`). A split with no rows is left out (a 0-row split has no Arrow
+    file and ``load_from_disk`` cannot read it). The new dataset is written beside the old one and swapped in by
+    renames (:func:`planforge.dataset.disk.swap_in_dataset`): a crash never leaves a half-written dataset."""
+    import pyarrow as pa
+
+    from planforge.dataset.disk import SplitWriter, storage_schema, swap_in_dataset, write_dataset_dict_index
+    from planforge.dataset.features import PLAN_FEATURES
+
     staging = out / f".dataset-staging-{uuid.uuid4().hex[:8]}"
-    arrow = staging / ".arrow"
-    arrow.mkdir(parents=True)
-    schema = PLAN_FEATURES.arrow_schema
-    parts = {}
-    with checkpoint.path.open("rb") as handle:
-        for name, indices in assignment.items():
-            path = arrow / f"{name}.arrow"
-            with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, schema) as stream:
-                for start in range(0, len(indices), BATCH_ROWS):
-                    rows = []
-                    for index in indices[start : start + BATCH_ROWS]:
-                        handle.seek(offsets[index])
-                        rows.append(json.loads(handle.readline())["row"])
-                    for batch in record_batches(rows, PLAN_FEATURES):
-                        stream.write_batch(batch)
-            parts[name] = datasets.Dataset.from_file(
-                str(path), info=datasets.DatasetInfo(features=PLAN_FEATURES), split=name
-            )
-    sizes = {name: len(part) for name, part in parts.items()}
+    staging.mkdir(parents=True)
+    stored = storage_schema(PLAN_FEATURES.arrow_schema)
+    writers: dict[str, SplitWriter] = {}
+    pending: dict[str, list[dict[str, Any]]] = {}
+
+    def flush(name: str) -> None:
+        if name not in writers:
+            writers[name] = SplitWriter(staging, name, PLAN_FEATURES)
+        writers[name].write(pa.Table.from_pylist(pending[name], schema=stored))
+        pending[name] = []
+
     try:
-        if parts:
-            with quiet_datasets():
-                datasets.DatasetDict(parts).save_to_disk(str(staging))
-        del parts
-        shutil.rmtree(arrow)
+        for name, row in labelled:
+            pending.setdefault(name, []).append(row)
+            if len(pending[name]) >= BATCH_ROWS:
+                flush(name)
+        for name in list(pending):
+            if pending[name]:
+                flush(name)
+        names = [name for name in SPLIT_NAMES if name in writers]
+        for name in names:
+            writers[name].close()
+        sizes = {name: writers.pop(name).rows for name in names}
+        if names:
+            write_dataset_dict_index(staging, names)
         swap_in_dataset(staging, out)
     finally:
+        for writer in writers.values():
+            writer.abort()
         shutil.rmtree(staging, ignore_errors=True)
     return sizes

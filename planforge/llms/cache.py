@@ -1,7 +1,10 @@
 """The on-disk reply cache: a reply is stored under a hash of (endpoint, model, messages, sampling
-parameters), so re-running the same command makes zero calls and nothing is paid twice, while a second
-endpoint serving a model of the same name is asked for real. diskcache (SQLite) does the storage: safe
-across processes and crashes."""
+parameters, the ``response_format`` its request was sent with), so re-running the same command makes zero
+calls and nothing is paid twice, while a second endpoint serving a model of the same name is asked for real and
+a reply written under a weaker constraint (the prompt alone) never answers a request that asks for a schema.
+It also remembers which structured-output rung each endpoint settled on (:meth:`ResponseCache.remembered`), so
+a re-run sends what the endpoint took, not what it refused. diskcache (SQLite) does the storage: safe across
+processes and crashes."""
 
 from __future__ import annotations
 
@@ -21,13 +24,20 @@ def default_cache_dir() -> Path:
     return Path(base) / "responses"
 
 
-def request_key(endpoint: str, model: str, messages: Messages, params: dict[str, Any]) -> str:
-    """``endpoint`` is the base URL without credentials: a key never holds a secret."""
-    payload = json.dumps(
-        {"endpoint": endpoint, "model": model, "messages": messages, "params": params},
-        sort_keys=True,
-        ensure_ascii=False,
-    )
+def request_key(
+    endpoint: str,
+    model: str,
+    messages: Messages,
+    params: dict[str, Any],
+    response_format: dict[str, Any] | None = None,
+) -> str:
+    """``endpoint`` is the base URL without credentials: a key never holds a secret. ``response_format``: what
+    the request is sent with (None: the prompt alone, which keeps the key earlier versions gave every request,
+    so a batch journal or a cache written by them still matches)."""
+    request: dict[str, Any] = {"endpoint": endpoint, "model": model, "messages": messages, "params": params}
+    if response_format is not None:
+        request["response_format"] = response_format
+    payload = json.dumps(request, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -42,7 +52,14 @@ class ResponseCache:
         value = self._cache.get(key)
         if value is None:
             return None
-        return ChatReply(value["content"], value["prompt_tokens"], value["completion_tokens"], cached=True)
+        return ChatReply(
+            value["content"],
+            value["prompt_tokens"],
+            value["completion_tokens"],
+            cached=True,
+            finish_reason=value.get("finish_reason", ""),
+            structured_output=value.get("structured_output", ""),
+        )
 
     def put(self, key: str, reply: ChatReply) -> None:
         self._cache.set(
@@ -51,8 +68,20 @@ class ResponseCache:
                 "content": reply.content,
                 "prompt_tokens": reply.prompt_tokens,
                 "completion_tokens": reply.completion_tokens,
+                "finish_reason": reply.finish_reason,
+                "structured_output": reply.structured_output,
             },
         )
+
+    # -- what each endpoint settled on (planforge.llms.openai_client.FormatMemory) --------------------------
+
+    def remembered(self, key: str) -> str | None:
+        value = self._cache.get(key)
+        return value if isinstance(value, str) else None
+
+    def remember(self, key: str, value: str) -> None:
+        if self._cache.get(key) != value:
+            self._cache.set(key, value)
 
     def close(self) -> None:
         self._cache.close()

@@ -27,8 +27,18 @@ class _Layer:
         self.endpoint = inner.endpoint
         self.stats = inner.stats
 
+    def response_format(self, mode: str | None = None) -> dict[str, Any] | None:
+        return response_format_of(self.inner, mode)
+
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def response_format_of(client: Any, mode: str | None = None) -> dict[str, Any] | None:
+    """The ``response_format`` a client sends on a rung (default: the one in use); None for a client without
+    structured output."""
+    found = getattr(client, "response_format", None)
+    return found(mode) if callable(found) else None
 
 
 class RateLimited(_Layer):
@@ -61,20 +71,23 @@ class RateLimited(_Layer):
 
 
 class Cached(_Layer):
-    """Replies stored on disk by (endpoint, model, messages, parameters); failures are not stored."""
+    """Replies stored on disk by (endpoint, model, messages, parameters, the response_format sent); failures
+    are not stored. A reply is looked up under the rung in use and stored under the one its request was sent
+    with (the client may have stepped down the ladder on the way)."""
 
     def __init__(self, inner: ChatClient, cache: ResponseCache):
         super().__init__(inner)
         self.cache = cache
 
     async def chat(self, messages: Messages, params: dict[str, Any]) -> ChatReply:
-        key = request_key(self.endpoint, self.model, messages, params)
+        key = request_key(self.endpoint, self.model, messages, params, self.response_format())
         found = self.cache.get(key)
         if found is not None:
             self.stats.cache_hits += 1
             return found
         reply = await self.inner.chat(messages, params)
-        self.cache.put(key, reply)
+        sent = self.response_format(reply.structured_output) if reply.structured_output else self.response_format()
+        self.cache.put(request_key(self.endpoint, self.model, messages, params, sent), reply)
         return reply
 
     async def aclose(self) -> None:

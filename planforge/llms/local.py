@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from planforge.console import first_line
-from planforge.errors import ConfigError
+from planforge.errors import ConfigError, ModelUnavailableError
 from planforge.llms.output import STOP_STRINGS, clean_output
 
 #: ChatML, the template SmolLM2 and the test models use; given to tokenizers that have none.
@@ -66,6 +66,53 @@ def resolve_source(spec: str | os.PathLike[str]) -> ModelSource:
     if _looks_like_path(text) or text.count("/") > 1:
         raise ConfigError(f"{text}: no such model file or directory")
     return ModelSource(text, "hub", text)
+
+
+HUB_PROBE_TIMEOUT_S = 5.0
+
+
+def hub_load_options(spec: str) -> dict[str, Any]:
+    """``from_pretrained`` options for ``spec`` that fail fast without the Hub: a local path needs none; a hub id
+    already in the local Hugging Face cache loads from it alone; with ``HF_HUB_OFFLINE=1`` an id not cached is an
+    error at once; otherwise one quick request checks the Hub can be reached before the loader's own retries
+    (about a minute of them when it cannot). Raises :class:`ModelUnavailableError` (one line)."""
+    if _looks_like_path(spec) or Path(spec).expanduser().exists():
+        return {}
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(spec, "config.json")
+    except Exception:  # noqa: BLE001 - not a valid repo id: the loader says so
+        return {}
+    if isinstance(cached, str):
+        return {"local_files_only": True}
+    if constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        raise ModelUnavailableError(
+            f"{spec}: not in the local Hugging Face cache, and HF_HUB_OFFLINE is set (download it first, or pass "
+            "a local folder or a .gguf file)"
+        )
+    reason = _hub_unreachable(constants.ENDPOINT)
+    if reason is not None:
+        raise ModelUnavailableError(
+            f"{spec}: cannot reach {constants.ENDPOINT} to download it ({reason}); pass a local folder or a .gguf "
+            "file, or set HF_HUB_OFFLINE=1 to use the local cache only"
+        )
+    return {}
+
+
+def _hub_unreachable(endpoint: str) -> str | None:
+    """Why the Hub cannot be reached (one quick request, no retries), or ``None`` when it answers at all."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=HUB_PROBE_TIMEOUT_S)
+    except urllib.error.HTTPError:
+        return None  # it answered
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return first_line(reason) or type(exc).__name__
+    return None
 
 
 def cache_root() -> Path:
@@ -135,7 +182,7 @@ def load_tokenizer(spec: str, *, source: ModelSource | None = None) -> Any:
     from transformers import AutoTokenizer
 
     source = source or resolve_source(spec)
-    path, kwargs = source.path, {}
+    path, kwargs = source.path, hub_load_options(source.path) if source.kind == "hub" else {}
     if source.kind == "gguf":
         cache = _gguf_cache_dir(source)
         if (cache / "tokenizer_config.json").is_file():
@@ -166,8 +213,9 @@ def load_causal_lm(
         model, tokenizer = _load_gguf(source, torch_dtype, gguf_cache)
     else:
         tokenizer = load_tokenizer(spec, source=source)
+        options = hub_load_options(source.path) if source.kind == "hub" else {}
         try:
-            model = AutoModelForCausalLM.from_pretrained(source.path, dtype=torch_dtype)
+            model = AutoModelForCausalLM.from_pretrained(source.path, dtype=torch_dtype, **options)
         except Exception as exc:  # noqa: BLE001
             raise ConfigError(f"{spec}: cannot load the model ({first_line(exc)})") from None
     if model.config.pad_token_id is None:

@@ -54,10 +54,13 @@ class SentenceEncoder:
     def __init__(self, base: str | None = None, *, max_length: int = 256):
         from transformers import AutoModel, AutoTokenizer
 
+        from planforge.llms.local import hub_load_options
+
         self.base = base or packaged_minilm()
+        options = hub_load_options(self.base)  # a hub id fails fast without the Hub, loads from the cache when there
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.base)
-            self.model = AutoModel.from_pretrained(self.base).eval()
+            self.tokenizer = AutoTokenizer.from_pretrained(self.base, **options)
+            self.model = AutoModel.from_pretrained(self.base, **options).eval()
         except Exception as exc:  # noqa: BLE001
             raise ConfigError(f"{self.base}: cannot load the encoder ({first_line(exc, 200)})") from None
         self.max_length = max_length

@@ -1,7 +1,7 @@
 """Publishing a dataset to the Hugging Face Hub (``gen publish``) and reporting on it (``gen report``).
 
 * :mod:`~planforge.publishing.source`: read a ``gen run`` / ``gen pairs`` / ``gen review pull`` folder;
-* :mod:`~planforge.publishing.stats`: the numbers (pure);
+* :mod:`~planforge.dataset.stats`: the numbers (pure);
 * :mod:`~planforge.publishing.card`: the dataset card and its offline validation (pure);
 * :mod:`~planforge.secrets`: secret scrubbing (pure, shared with the generator);
 * :mod:`~planforge.publishing.hub`: the upload bundle, the dry run and the upload with retries;
@@ -16,12 +16,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from planforge.errors import DatasetError, PublishError
-from planforge.publishing.card import HUB_LICENSES, CardOptions
-from planforge.publishing.hub import Bundle, RetryPolicy, UploadReport
-from planforge.publishing.source import load_source
 from planforge.secrets import REDACTED, Scrubber
+
+if TYPE_CHECKING:
+    from planforge.publishing.hub import Bundle, RetryPolicy, UploadReport
 
 __all__ = [
     "REDACTED",
@@ -34,6 +35,16 @@ __all__ = [
     "publish_dataset",
     "write_report",
 ]
+
+def __getattr__(name: str) -> Any:
+    """``Bundle``, ``RetryPolicy`` and ``UploadReport`` load with :mod:`~planforge.publishing.hub` when asked
+    for: importing the package (every ``gen`` start-up does, for its commands) stays light."""
+    if name in ("Bundle", "RetryPolicy", "UploadReport"):
+        from planforge.publishing import hub
+
+        return getattr(hub, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
 
@@ -51,6 +62,8 @@ def check_repo_id(repo_id: str) -> None:
 
 
 def check_license(license: str, where: str) -> str:
+    from planforge.publishing.card import HUB_LICENSES
+
     if license not in HUB_LICENSES:
         raise PublishError(
             f"{where} {license!r} is not a Hugging Face Hub license identifier (e.g. apache-2.0, mit, cc-by-4.0)"
@@ -74,7 +87,9 @@ def publish_dataset(
     to that folder). ``license`` and ``language`` default to the recipe's (then apache-2.0 and en).
     Raises :class:`PublishError` with a one-line, scrubbed message."""
     from planforge.dataset.disk import quiet_datasets
+    from planforge.publishing.card import CardOptions
     from planforge.publishing.hub import hub_token, prepare_bundle, upload_bundle, write_dry_run
+    from planforge.publishing.source import load_source
 
     check_repo_id(repo_id)
     if license is not None:
@@ -115,6 +130,7 @@ def write_report(path: str | Path, out: str | Path | None = None, *, samples: in
     """Write the HTML report of the dataset in ``path`` (default ``path/report.html``); returns the file
     and its size. ``samples``: how many plan DAGs to draw. Raises :class:`~planforge.errors.DatasetError`."""
     from planforge.publishing.report import report_to_file
+    from planforge.publishing.source import load_source
 
     source = load_source(path)
     target = Path(out) if out is not None else Path(path) / "report.html"

@@ -16,12 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from planforge.console import first_line
 from planforge.dataset.features import PAIRS, PLANS, REVIEWED_PAIRS
 from planforge.dataset.provenance import RunRecord
-from planforge.publishing.stats import DatasetStats, distribution_summary, size_category
+from planforge.dataset.stats import DatasetStats, distribution_summary, size_category
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -296,14 +297,28 @@ def reproduce_commands(inputs: CardInputs, opts: CardOptions) -> tuple[list[str]
     return [publish], True
 
 
+def written_by(run: RunRecord) -> str:
+    """Who wrote the examples, in words: the offline template teacher is no language model."""
+    if run.teacher == "template":
+        return "written by planforge's offline template teacher (a request grammar, no language model)"
+    if run.teacher == "hand-written":
+        return "written by hand"
+    if run.teacher and run.teacher.startswith("import:"):
+        source = (run.extra.get("imported_from") or {}) if isinstance(run.extra, dict) else {}
+        name = PurePath(str(source.get("path") or "")).name
+        return f"imported from {run.teacher.split(':', 1)[1]} data{f' ({name})' if name else ''}"
+    teacher = " / ".join(x for x in (run.teacher, run.model) if x)
+    return f"written by a teacher LLM ({teacher})" if teacher else "written by a teacher LLM"
+
+
 def _summary_sentence(inputs: CardInputs, opts: CardOptions) -> str:
     stats = inputs.stats
     n_funcs = len(stats.function_plans)
-    teacher = " / ".join(x for x in (inputs.run.teacher, inputs.run.model) if x)
-    by = f", written by a teacher LLM ({teacher})" if teacher else ", written by a teacher LLM"
+    by = f", {written_by(inputs.run)}"
     if inputs.kind == PLANS:
         return (
-            f"{stats.total:,} synthetic function-calling examples{by} and kept only when every validator passed. "
+            f"{stats.total:,} {'' if (inputs.run.teacher or '').startswith('import:') else 'synthetic '}"
+            f"function-calling examples{by} and kept only when every validator passed. "
             f"Each row pairs a user request with a plan in the LLMCompiler style: numbered calls to {n_funcs} "
             "functions where `$K` stands for the output of step K, so every plan is a dependency DAG whose "
             "independent steps can run in parallel."
@@ -321,6 +336,7 @@ FUNNEL_DOCS = {
     "proposed": "proposed by the teacher",
     "parsed": "parsed",
     "valid": "valid (every validator passed)",
+    "verified": "verified (a blind replan gave the same plan)",
     "accepted": "accepted (distinct, kept)",
 }
 
@@ -461,7 +477,31 @@ def _made_funnel(inputs: CardInputs) -> list[str]:
         rates.append(f"duplicate rate {_pct(run.duplicate_rate)} (dropped / valid)")
     if rates:
         out += ["Rates: " + "; ".join(rates) + ".", ""]
-    return out
+    return out + _made_verify(run)
+
+
+def _made_verify(run: Any) -> list[str]:
+    """The meaning check of ``gen run --verify``: what was asked of which model, and its counts."""
+    verify = run.verify
+    if not verify:
+        return []
+    model = f"`{verify.get('model') or 'n/a'}`"
+    checked = _int(verify.get("checked", 0))
+    if verify.get("method") == "replan":
+        text = (
+            f"**Meaning check (replan):** {model} planned each valid request blind; an example was kept only when "
+            f"its plan was DAG-isomorphic to the teacher's. Of {checked} checked: {_int(verify.get('agreed', 0))} "
+            f"agreed, {_int(verify.get('replan_mismatch', 0))} gave another plan (`replan_mismatch`), "
+            f"{_int(verify.get('replan_failed', 0))} gave no readable plan (`replan_failed`)."
+        )
+    else:
+        text = (
+            f"**Meaning check (judge):** {model} was asked whether each plan does what its request asks; the verdict "
+            f"and reason are in each row's `meta` (`judge_verdict`, `judge_reason`). Of {checked} checked: "
+            f"{_int(verify.get('yes', 0))} yes, {_int(verify.get('no', 0))} no, "
+            f"{_int(verify.get('unknown', 0))} unknown."
+        )
+    return [text, ""]
 
 
 def _made_rejections(inputs: CardInputs) -> list[str]:
@@ -545,9 +585,9 @@ def _pairs_provenance(inputs: CardInputs) -> list[str]:
         if isinstance(annotators, Mapping) and annotators:
             facts.append(f"{len(annotators)} reviewers")  # their names stay out of the card
         agreement = review.get("agreement") if isinstance(review.get("agreement"), Mapping) else {}
-        if _is_number(agreement.get("kappa")):
-            method = str(agreement.get("method") or "kappa")
-            facts.append(f"inter-annotator agreement {method} {agreement['kappa']:.3f}")
+        if _is_number(agreement.get("value")):
+            method = str(agreement.get("method") or "").replace("_", " ")
+            facts.append(f"inter-annotator agreement ({method}) {agreement['value']:.3f}")
         if _is_number(agreement.get("percent_agreement")):
             facts.append(f"raw agreement {_pct(agreement['percent_agreement'])}")
         if _is_number(review.get("total_exported")):
@@ -651,8 +691,13 @@ def _uses_and_limits(inputs: CardInputs, opts: CardOptions) -> list[str]:
         "",
         "## Limitations",
         "",
-        "- Synthetic: requests and plans were written by a teacher LLM and inherit its style, blind spots and "
-        "biases; requests are cleaner and more explicit than what people type.",
+        (
+            "- Synthetic: requests come from a grammar of request forms; however varied, they are not what a "
+            "population of real users types, and a model should be evaluated on requests written by people."
+            if inputs.run.teacher == "template"
+            else "- Synthetic: requests and plans were written by a teacher LLM and inherit its style, blind spots "
+            "and biases; requests are cleaner and more explicit than what people type."
+        ),
         "- Validators check that a plan is feasible and well typed, not that it is the best or the intended "
         "plan, nor that argument values (names, dates, addresses) are right.",
         "- Only the functions of the recipe appear; a model trained on this data will not generalise to other "
@@ -664,9 +709,76 @@ def _uses_and_limits(inputs: CardInputs, opts: CardOptions) -> list[str]:
     return uses
 
 
-def _citations(inputs: CardInputs) -> list[str]:
+def _loading(inputs: CardInputs, opts: CardOptions) -> list[str]:
+    """Load it, and train on it with TRL as it is (prompt/completion rows: the loss is on the plan only)."""
+    load = ["from datasets import load_dataset", "", f'ds = load_dataset("{opts.repo_id}")']
+    if inputs.kind == PLANS:
+        train = [
+            "from trl import SFTConfig, SFTTrainer",
+            "",
+            "# prompt/completion rows with `tools`: TRL trains on the plan (the completion) only, and a tool-aware",
+            "# chat template describes the functions once, from `tools`",
+            'trainer = SFTTrainer(model="Qwen/Qwen2.5-0.5B-Instruct", train_dataset=ds["train"],',
+            '                     args=SFTConfig(output_dir="planner-sft"))',
+            "trainer.train()",
+        ]
+    else:
+        train = [
+            "from trl import DPOConfig, DPOTrainer",
+            "",
+            "# prompt / chosen / rejected rows with `tools`, as DPOTrainer reads them",
+            'trainer = DPOTrainer(model="Qwen/Qwen2.5-0.5B-Instruct", train_dataset=ds["train"],',
+            '                     args=DPOConfig(output_dir="planner-dpo"))',
+            "trainer.train()",
+        ]
+    notes = [
+        "With a chat template that does not render `tools` (plain ChatML), list the functions in the system turn",
+        "first: `planforge.prompting.for_template(prompt, tools, tokenizer)`; `gen train sft|dpo` does it for you.",
+    ]
+    return [_fence("\n".join([*load, "", *train]), "python"), "", *notes, ""]
+
+
+def _personal_information(inputs: CardInputs) -> list[str]:
+    synthetic = inputs.run.teacher in ("template", None) or inputs.kind != PLANS
+    return [
+        "## Personal information",
+        "",
+        "Names, email addresses, phone numbers, street addresses, files and events in this dataset are synthetic"
+        + (
+            ": the offline template teacher draws them from fixed, made-up word lists (example domains such as "
+            "`example.com`, 555 phone numbers)."
+            if synthetic
+            else ", asked of the teacher model; they are not checked against real people."
+        ),
+        "They do not describe real people; any resemblance to a real person's contact details is accidental. "
+        "API keys, tokens and credentials are scrubbed from every file published.",
+        "",
+    ]
+
+
+def dataset_bibtex(opts: CardOptions, year: int) -> str:
+    """A BibTeX entry for the dataset itself (the Hub repository)."""
+    owner, _, name = opts.repo_id.partition("/")
+    key = re.sub(r"[^a-z0-9]", "", (owner + name).lower())[:40] or "planforgedataset"
+    title = opts.pretty_name or name.replace("-", " ").replace("_", " ")
+    return (
+        f"@misc{{{key}{year},\n"
+        f"  title        = {{{title}}},\n"
+        f"  author       = {{{owner}}},\n"
+        f"  year         = {{{year}}},\n"
+        f"  howpublished = {{\\url{{https://huggingface.co/datasets/{opts.repo_id}}}}},\n"
+        f"  note         = {{Synthetic function-calling plans made with planforge}}\n"
+        "}"
+    )
+
+
+def _citations(inputs: CardInputs, opts: CardOptions) -> list[str]:
+    import datetime
+
     keys = ["llmcompiler", "tinyagent", "gorilla"] + (["dpo"] if inputs.kind != PLANS else [])
-    out = ["## Citation", "", "This dataset builds on:", ""]
+    year = datetime.date.today().year
+    out = ["## Citation", "", "This dataset:", "", _fence(dataset_bibtex(opts, year), "bibtex"), ""]
+    out += ["It builds on:", ""]
     for key in keys:
         out += [_fence(CITATIONS[key], "bibtex"), ""]
     return out
@@ -679,19 +791,13 @@ def card_body(inputs: CardInputs, opts: CardOptions) -> str:
     description = inputs.recipe_meta.get("description")
     if isinstance(description, str) and description.strip():
         out += [f"Recipe: {' '.join(description.split())}", ""]
-    out += [
-        "```python",
-        "from datasets import load_dataset",
-        "",
-        f'ds = load_dataset("{opts.repo_id}")',
-        "```",
-        "",
-    ]
+    out += _loading(inputs, opts)
     out += _structure(inputs)
     out += _how_it_was_made(inputs)
     out += _functions(inputs)
     out += _examples(inputs)
     out += _uses_and_limits(inputs, opts)
+    out += _personal_information(inputs)
     lines, reconstructed = reproduce_commands(inputs, opts)
     out += ["## Reproduce", ""]
     if reconstructed:
@@ -705,7 +811,7 @@ def card_body(inputs: CardInputs, opts: CardOptions) -> str:
             + ".",
             "",
         ]
-    out += _citations(inputs)
+    out += _citations(inputs, opts)
     out += ["Made with planforge."]
     return "\n".join(out) + "\n"
 

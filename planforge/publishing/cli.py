@@ -86,7 +86,43 @@ def report(
     say(f"wrote {path} ({size / 1024:,.0f} KB)")
 
 
+def stats(
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="A dataset folder (`gen run`, `gen pairs`, ...) or a .jsonl set.")
+    ],
+    dev: Annotated[
+        Path | None, typer.Option("--dev", help="A hand-written JSONL set: how many of its structures DIR holds.")
+    ] = None,
+    top: Annotated[int, typer.Option(min=0, help="How many of the most common structures to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON (stdout).")] = False,
+) -> None:
+    """Coverage of a dataset: functions, function pairs, plan structures, single-call and parallel shares."""
+    import json
+
+    from planforge.console import out
+    from planforge.dataset.stats import (
+        StatsView,
+        compute_stats,
+        reference_structures,
+        stats_summary,
+        structure_coverage,
+    )
+    from planforge.publishing.source import load_source
+
+    source = load_source(directory)
+    figures = compute_stats(source.splits, source.kind, source.split_sizes)
+    summary = stats_summary(figures, top)
+    if dev is not None:
+        reference = reference_structures(load_source(dev).splits)
+        summary["dev"] = {"path": str(dev), **structure_coverage(figures, reference)}
+    if as_json:
+        out.print_json(json.dumps(summary))
+    else:
+        out.print(StatsView(summary))
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``publish`` and ``report`` to the ``gen`` app."""
+    """Add ``publish``, ``report`` and ``stats`` to the ``gen`` app."""
     app.command("publish")(publish)
     app.command("report")(report)
+    app.command("stats")(stats)

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from planforge.dataset.features import PLANS
 from planforge.dataset.provenance import RunRecord
+from planforge.dataset.stats import compute_stats
 from planforge.errors import PublishError
 from planforge.publishing.card import CardInputs, CardOptions, card_body, card_metadata, render_card, validate_card
 from planforge.publishing.source import Source
-from planforge.publishing.stats import compute_stats
 from planforge.secrets import Scrubber
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -2,7 +2,7 @@
 
 Charts are drawn with matplotlib's object API on the Agg canvas (no pyplot, no global backend change)
 and embedded as base64 PNG data URIs; the page has inline CSS and no scripts. Chart *data* comes from
-:mod:`planforge.publishing.stats`; this module only draws and lays out.
+:mod:`planforge.dataset.stats`; this module only draws and lays out.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from typing import Any
 from planforge.dataset.features import PLANS
 from planforge.dataset.provenance import RunRecord
 from planforge.dataset.rows import ToolCache, iter_rows, message_plan
-from planforge.plan import Plan
-from planforge.publishing.source import Source
-from planforge.publishing.stats import (
+from planforge.dataset.stats import (
     DatasetStats,
     compute_stats,
     cooccurrence_matrix,
@@ -31,7 +29,10 @@ from planforge.publishing.stats import (
     plan_levels,
     row_plan_or_none,
 )
+from planforge.plan import Plan
+from planforge.publishing.source import Source
 from planforge.secrets import Scrubber
+from planforge.structures import structure_key
 from planforge.validators import plan_graph
 
 PALETTE = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974"]
@@ -218,31 +219,49 @@ def histogram(values: Sequence[float], title: str, xlabel: str):
     return fig
 
 
-def draw_plan(plan: Plan):
-    """A plan's DAG, layered left to right by depth: a step sits one layer right of its deepest input."""
+def node_label(step: Any, width: int = 26) -> str:
+    """``N. function`` and, below it, its first literal argument (a name, a place, a title): what the step is
+    about. ``$K`` inputs are drawn as arrows, not written."""
+    label = f"{step.index}. {step.name}"
+    for value in step.values():
+        if isinstance(value, str) and value and not value.startswith("$"):
+            return f"{label}\n{textwrap.shorten(repr(value), width, placeholder='…')}"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return f"{label}\n{value!r}"
+    return label
+
+
+def draw_plan(plan: Plan, ax: Any = None, *, title: str | None = None):
+    """A plan's DAG, layered left to right by depth: a step sits one layer right of its deepest input. Each
+    node shows its key argument. With ``ax`` it draws there (a side-by-side figure) and returns None."""
     graph = plan_graph(plan)
     levels = dag_levels(graph)
+    steps = {s.index: s for s in plan.calls}
     layers: dict[int, list[int]] = {}
     for node in sorted(graph.nodes):
         layers.setdefault(levels[node], []).append(node)
     n_layers = max(layers) + 1 if layers else 1
     tallest = max((len(v) for v in layers.values()), default=1)
-    fig = _figure(max(4.6, 2.55 * n_layers + 0.6), max(1.6, 0.75 * tallest + 0.6))
-    ax = fig.add_subplot()
+    fig = None
+    if ax is None:
+        fig = _figure(max(4.6, 2.55 * n_layers + 0.6), max(1.8, 0.95 * tallest + 0.6))
+        ax = fig.add_subplot()
     ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9, loc="left", color="#333")
     texts = {}
     for level, nodes in layers.items():
         for rank, node in enumerate(nodes):
             y = (len(nodes) - 1) / 2 - rank
-            name = graph.nodes[node]["name"]
             texts[node] = ax.text(
                 level,
                 y,
-                f"{node}. {name}",
+                node_label(steps[node]) if node in steps else f"{node}. {graph.nodes[node]['name']}",
                 ha="center",
                 va="center",
-                fontsize=8.5,
+                fontsize=8,
                 color="#111",
+                parse_math=False,
                 bbox={
                     "boxstyle": "round,pad=0.45",
                     "fc": PALETTE[level % len(PALETTE)] + "33",
@@ -271,6 +290,34 @@ def draw_plan(plan: Plan):
     return fig
 
 
+def draw_pair(chosen: Plan, rejected: Plan | None, rejected_text: str = ""):
+    """The chosen plan beside the rejected one (or, when it cannot be read, its text)."""
+    depth = max(_depth(chosen), _depth(rejected) if rejected is not None else 1)
+    tall = max(_width(chosen), _width(rejected) if rejected is not None else 1)
+    fig = _figure(max(7.5, 5.2 * depth / 2 + 3), max(2.0, 0.95 * tall + 0.8))
+    left, right = fig.subplots(1, 2)
+    draw_plan(chosen, left, title="chosen")
+    if rejected is not None and rejected.calls:
+        draw_plan(rejected, right, title="rejected")
+    else:
+        right.set_axis_off()
+        right.set_title("rejected (cannot be read as a plan)", fontsize=9, loc="left", color="#333")
+        # Wrapped here: matplotlib's own wrapping measures "$" as mathtext even with parse_math off.
+        shown = textwrap.fill(textwrap.shorten(rejected_text, 300), 60)
+        right.text(0, 1, shown, va="top", fontsize=7.5, parse_math=False)
+    return fig
+
+
+def _depth(plan: Plan) -> int:
+    levels = plan_levels(plan)
+    return max(levels.values()) + 1 if levels else 1
+
+
+def _width(plan: Plan) -> int:
+    levels = plan_levels(plan)
+    return max(Counter(levels.values()).values()) if levels else 1
+
+
 # --------------------------------------------------------------------------------------------------
 # samples
 
@@ -280,32 +327,44 @@ class SamplePlan:
     title: str
     subtitle: str
     plan: Plan
+    rejected: Plan | None = None  # pairs: the rejected plan, drawn beside the chosen one
+    rejected_text: str = ""
+
+
+def _length_band(calls: int) -> str:
+    return "1 call" if calls == 1 else "2-3 calls" if calls <= 3 else "4-5 calls" if calls <= 5 else "6+ calls"
 
 
 def pick_sample_plans(
     source: Source, n: int = 4, scan: int = 2000, scrubber: Scrubber | None = None
 ) -> list[SamplePlan]:
-    """A few plans worth drawing: the deepest and widest first, one per distinct DAG shape."""
+    """A representative mix of plans: the most common structures, one plan each, spread over plan lengths
+    (one of each length band first), so the samples look like the data rather than its extremes."""
     scrub = scrubber.precise if scrubber else (lambda s: s)
-    candidates = []
+    by_structure: dict[str, tuple[int, SamplePlan]] = {}
+    counts: Counter[str] = Counter()
     tool_cache = ToolCache()
     seen = 0
     columns = (
         ("id", "query", "plan")
         if source.kind == PLANS
-        else ("id", "query", "prompt", "chosen", "tools", "rejection_kind")
+        else ("id", "query", "prompt", "chosen", "rejected", "tools", "rejection_kind")
     )
     for split_name, split in source.splits.items():
         for row in iter_rows(split, columns):
             if seen >= scan:
                 break
             seen += 1
+            rejected, rejected_text = None, ""
             if source.kind == PLANS:
                 plan = row_plan_or_none(row)
                 title = str(row.get("query", ""))
                 extra = ""
             else:
-                plan = message_plan(row.get("chosen"), tool_cache.find(row.get("tools")))
+                tools = tool_cache.find(row.get("tools"))
+                plan = message_plan(row.get("chosen"), tools)
+                rejected = message_plan(row.get("rejected"), tools)
+                rejected_text = str(((row.get("rejected") or [{}])[-1] or {}).get("content") or "")
                 prompt = row.get("prompt") or []
                 title = row.get("query") if isinstance(row.get("query"), str) else None
                 title = title or next(
@@ -319,20 +378,26 @@ def pick_sample_plans(
                 extra = f" · rejected: {row.get('rejection_kind', 'n/a')}"
             if plan is None or not plan.calls:
                 continue
-            levels = plan_levels(plan)
-            edges = sum(len(set(st.references or ()) & levels.keys()) for st in plan.calls)
-            shape = (max(levels.values()) + 1, len(levels), edges)
-            subtitle = f"{split_name} · {row.get('id', '')} · {shape[1]} calls, depth {shape[0]}{extra}"
-            candidates.append((shape, SamplePlan(scrub(title), scrub(subtitle), plan)))
-    candidates.sort(key=lambda c: (-c[0][0], -c[0][1], -c[0][2]))
-    picked, shapes = [], set()
-    for shape, sample in candidates:
-        if shape not in shapes:
-            picked.append(sample)
-            shapes.add(shape)
-        if len(picked) == n:
+            key = structure_key(plan)
+            counts[key] += 1
+            if key not in by_structure:
+                subtitle = f"{split_name} · {row.get('id', '')} · {len(plan.calls)} calls, depth {_depth(plan)}{extra}"
+                sample = SamplePlan(scrub(title), scrub(subtitle), plan, rejected, scrub(rejected_text))
+                by_structure[key] = (len(plan.calls), sample)
+    common = sorted(by_structure, key=lambda k: (-counts[k], k))
+    picked: list[SamplePlan] = []
+    bands: set[str] = set()
+    for key in common:  # the most common structure of each length band first
+        band = _length_band(by_structure[key][0])
+        if band not in bands and len(picked) < n:
+            bands.add(band)
+            picked.append(by_structure[key][1])
+    for key in common:  # then the next most common, whatever their length
+        if len(picked) >= n:
             break
-    return picked
+        if by_structure[key][1] not in picked:
+            picked.append(by_structure[key][1])
+    return sorted(picked, key=lambda sample: len(sample.plan.calls))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -388,6 +453,24 @@ def _agreement(stats: DatasetStats, run: RunRecord) -> Chart:
     return Chart("Reviewer agreement", figure_to_data_uri(figure), f"Mean agreement {mean:.2f}.")
 
 
+def _verify_caption(run: RunRecord) -> str:
+    """What the funnel caption adds for ``gen run --verify``: the model and its counts."""
+    verify = run.verify
+    if not verify:
+        return ""
+    model = verify.get("model") or "n/a"
+    if verify.get("method") == "replan":
+        return (
+            f" Meaning check: {model} replanned {verify.get('checked', 0):,} valid requests blind; "
+            f"{verify.get('agreed', 0):,} agreed, {verify.get('replan_mismatch', 0):,} gave another plan, "
+            f"{verify.get('replan_failed', 0):,} none readable."
+        )
+    return (
+        f" Meaning check: {model} judged {verify.get('checked', 0):,} plans: {verify.get('yes', 0):,} yes, "
+        f"{verify.get('no', 0):,} no, {verify.get('unknown', 0):,} unknown (kept, with the verdict in meta)."
+    )
+
+
 #: The report's charts in order; a chart with nothing to show (no duplicates, no tokens) is left out.
 CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec(
@@ -396,7 +479,8 @@ CHARTS: tuple[ChartSpec, ...] = (
         lambda stats, run: Chart(
             "Generation funnel",
             figure_to_data_uri(funnel_chart(run.funnel, "Generation funnel")),
-            "From the examples the teacher proposed to those kept; percentages of the first stage.",
+            "From the examples the teacher proposed to those kept; percentages of the first stage."
+            + _verify_caption(run),
         ),
     ),
     ChartSpec("Function frequency", lambda stats, run: bool(stats.function_plans), _function_frequency),
@@ -496,7 +580,9 @@ CHARTS: tuple[ChartSpec, ...] = (
 
 
 def sample_chart(i: int, sample: SamplePlan) -> Chart:
-    fig = draw_plan(sample.plan)
+    fig = draw_plan(sample.plan) if sample.rejected is None and not sample.rejected_text else None
+    if fig is None:
+        fig = draw_pair(sample.plan, sample.rejected, sample.rejected_text)
     caption = f"“{textwrap.shorten(sample.title, 240)}” — {sample.subtitle}"
     return Chart(f"Sample plan {i}", figure_to_data_uri(fig), caption, wide=fig.get_figwidth() > 7.5)
 
@@ -546,8 +632,9 @@ def _tiles(stats: DatasetStats, summary: RunRecord, review: Mapping[str, Any] | 
     if stats.verdicts:
         tiles.append(("reviewed pairs", f"{sum(stats.verdicts.values()):,}"))
     agreement = (review or {}).get("agreement")
-    if isinstance(agreement, Mapping) and isinstance(agreement.get("kappa"), (int, float)):
-        tiles.append((f"agreement ({agreement.get('method') or 'kappa'})", f"{agreement['kappa']:.3f}"))
+    if isinstance(agreement, Mapping) and isinstance(agreement.get("value"), (int, float)):
+        name = str(agreement.get("method") or "agreement").replace("_", " ")
+        tiles.append((f"agreement ({name})", f"{agreement['value']:.3f}"))
     if stats.corrected:
         tiles.append(("corrected by reviewers", f"{stats.corrected:,}"))
     return tiles

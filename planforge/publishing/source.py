@@ -91,9 +91,13 @@ def load_source(path: str | Path) -> Source:
     root = Path(path)
     if not root.exists():
         raise DatasetError(f"{root}: no such folder")
-    if not root.is_dir():
+    if not root.is_dir() and root.suffix not in (".jsonl", ".ndjson"):
         raise DatasetError(f"{root}: not a folder (expected the output folder of `gen run` or `gen pairs`)")
     notes: list[str] = []
+    if root.is_file() and root.suffix in (".jsonl", ".ndjson"):
+        from planforge.dataset.jsonl import load_jsonl_dataset
+
+        return Source(root, load_jsonl_dataset(root), PLANS, notes=["a hand-written JSONL set: no run.json"])
     data_dir = _find_saved_dataset(root)
     if data_dir is not None:
         try:

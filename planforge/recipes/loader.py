@@ -67,6 +67,7 @@ class Recipe:
     license: str = "apache-2.0"
     language: str = "en"
     key_arguments: dict[str, tuple[str, ...]] | None = None  # None: every argument is key
+    seeds: dict[str, tuple[str, ...]] = field(default_factory=dict)  # personas, scenarios (LLM teacher prompts)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -167,6 +168,7 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
         license=raw.get("license", "apache-2.0"),
         language=raw.get("language", "en"),
         key_arguments=key_arguments,
+        seeds={k: tuple(v) for k, v in (raw.get("seeds") or {}).items()},
         raw=raw,
     )
 

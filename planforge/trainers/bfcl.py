@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import Any
 
 from planforge.errors import DatasetError, InputError, PlanSyntaxError, ToolSpecError
+from planforge.interchange.bfcl import NESTED_TYPES, find_function, gold_calls, request_text
 from planforge.plan import parse_plan
 from planforge.prompting import prompt_messages
 from planforge.tools import ToolSet, tools_from_json
@@ -92,11 +93,9 @@ PYTHON_TYPES: dict[str, type] = {
     "dict": dict,
     "any": str,
 }
-_NESTED_TYPES = ("array", "tuple")  # types whose items are type-checked too
 _STANDARDIZE = re.compile(r"[ ,./\-_*^]")
 
 GroundTruth = tuple[dict[str, dict[str, list[Any]]], ...]
-_OMIT = object()  # a gold argument left out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -213,14 +212,10 @@ def _read_jsonl(path: Path, limit: int | None) -> list[dict[str, Any]]:
 
 
 def bfcl_query(item: BFCLItem) -> str:
-    """The request as one user turn. Earlier messages (a system prompt, previous turns: a few live items have them)
-    come first, one ``role: content`` line each under "Conversation so far:", then "Request: " and the last user
-    message; an item without them is its request alone, the single-turn form planforge models are trained on."""
-    if not item.context:
-        return item.request
-    lines = ["Conversation so far:"]
-    lines += [f"{m.get('role', 'user')}: {m.get('content') or ''}" for m in item.context]
-    return "\n".join([*lines, "", f"Request: {item.request}"])
+    """The request as one user turn (:func:`planforge.interchange.bfcl.request_text`): earlier messages, where an
+    item has them, come first under "Conversation so far:"; an item without them is its request alone, the
+    single-turn form planforge models are trained on."""
+    return request_text(item.messages)
 
 
 def bfcl_prompt(item: BFCLItem) -> list[dict[str, Any]]:
@@ -247,11 +242,10 @@ def parse_prediction(prediction: Any, tools: ToolSet) -> list[Call]:
 
 
 def gold_predictions(items: Iterable[BFCLItem]) -> dict[str, str]:
-    """A passing prediction per item, as a JSON list of calls: each ground-truth call with the first allowed value
-    of each parameter, ``""`` meaning it is left out (a required one takes its first other value, or the empty string
-    when ``""`` is all there is; one the doc lacks is left out where allowed); inside a dict parameter the same, key
-    by key. Irrelevance items get ``[]``. ``live_relevance`` has no ground truth (BFCL only asks for a call), so its
-    items get one call of the first offered function."""
+    """A passing prediction per item, as a JSON list of calls (:func:`planforge.interchange.bfcl.gold_calls`: the
+    first allowed value of each parameter, ``""`` meaning it is left out). Irrelevance items get ``[]``.
+    ``live_relevance`` has no ground truth (BFCL only asks for a call), so its items get one call of the first
+    offered function."""
     gold: dict[str, str] = {}
     for item in items:
         if item.category in IRRELEVANCE:
@@ -259,52 +253,9 @@ def gold_predictions(items: Iterable[BFCLItem]) -> dict[str, str]:
         elif item.ground_truth is None:
             calls = [{"name": item.functions[0]["name"], "arguments": {}}] if item.functions else []
         else:
-            calls = [_gold_call(item, name, answer) for entry in item.ground_truth for name, answer in entry.items()]
+            calls = gold_calls(item.functions, item.ground_truth)
         gold[item.id] = json.dumps(calls, ensure_ascii=False)
     return gold
-
-
-def _gold_call(item: BFCLItem, name: str, answer: Mapping[str, list[Any]]) -> dict[str, Any]:
-    doc = _find_function(item.functions, name) or {}
-    params = doc.get("parameters", {})
-    props, required = params.get("properties", {}), set(params.get("required", ()))
-    arguments = {}
-    for param, allowed in answer.items():
-        if param not in props and "" in allowed:
-            continue  # a parameter the doc lacks would be unexpected: leave it out where that is allowed
-        value = _first_allowed(allowed, param in required)
-        if value is not _OMIT:
-            arguments[param] = _gold_value(value, props.get(param, {}))
-    return {"name": name, "arguments": arguments}
-
-
-def _first_allowed(allowed: Sequence[Any], required: bool) -> Any:
-    """The first allowed value, or :data:`_OMIT` where that is "leave it out" (never for a required parameter)."""
-    if allowed and allowed[0] != "":
-        return allowed[0]
-    if not required:
-        return _OMIT
-    return next((value for value in allowed if value != ""), "")
-
-
-def _gold_value(value: Any, schema: Mapping[str, Any]) -> Any:
-    """A dict parameter's ground truth is itself ``{key: allowed values}``: pick from it key by key."""
-    kind = schema.get("type")
-    if kind == "dict" and type(value) is dict:
-        return _gold_dict(value)
-    items_kind = (schema.get("items") or {}).get("type") if isinstance(schema.get("items"), Mapping) else None
-    if kind in _NESTED_TYPES and items_kind == "dict" and type(value) is list:
-        return [_gold_dict(v) if type(v) is dict else v for v in value]
-    return value
-
-
-def _gold_dict(answer: Mapping[str, list[Any]]) -> dict[str, Any]:
-    out = {}
-    for key, allowed in answer.items():
-        value = _first_allowed(allowed, False) if isinstance(allowed, list) else allowed
-        if value is not _OMIT:
-            out[key] = value
-    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -334,7 +285,7 @@ def check(item: BFCLItem, calls: Sequence[Call]) -> tuple[bool, str]:
         reason = _check_parallel(item.functions, calls, expected)
     elif "multiple" in category:
         name, answer = expected[0]
-        reason = check_call(_find_function(item.functions, name), calls[0], answer)
+        reason = check_call(find_function(item.functions, name), calls[0], answer)
     else:
         reason = check_call(item.functions[0] if item.functions else None, calls[0], expected[0][1])
     return (reason is None), reason or ""
@@ -346,7 +297,7 @@ def _check_parallel(
     """Each expected call takes the first unmatched call that passes against it, in ground-truth order."""
     free = list(range(len(calls)))
     for position, (name, answer) in enumerate(expected, start=1):
-        doc = _find_function(functions, name)
+        doc = find_function(functions, name)
         reasons = [(index, check_call(doc, calls[index], answer)) for index in free]
         match = next((index for index, reason in reasons if reason is None), None)
         if match is None:
@@ -354,10 +305,6 @@ def _check_parallel(
             return f"no call matches expected call {position} ({name}): {first}"
         free.remove(match)
     return None
-
-
-def _find_function(functions: Sequence[Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
-    return next((f for f in functions if f.get("name") == name), None)
 
 
 def check_call(doc: Mapping[str, Any] | None, call: Call, answer: Mapping[str, Sequence[Any]]) -> str | None:
@@ -394,7 +341,7 @@ def _check_argument(value: Any, allowed: Sequence[Any], schema: Mapping[str, Any
     if expected is None:
         return f"unknown BFCL type {kind!r}"
     nested = None
-    if kind in _NESTED_TYPES:
+    if kind in NESTED_TYPES:
         items = schema.get("items")
         items_kind = items.get("type") if isinstance(items, Mapping) else None
         nested = PYTHON_TYPES.get(items_kind) if isinstance(items_kind, str) else None

@@ -15,6 +15,7 @@ from typing import Any
 from planforge.commands import config_command, new_app
 from planforge.console import err, metrics_table
 from planforge.trainers.dpo_config import DPORunConfig
+from planforge.trainers.eval_bfcl_config import EvalBFCLConfig
 from planforge.trainers.evaluate_config import EvalPlansConfig
 from planforge.trainers.grpo_config import GRPORunConfig
 from planforge.trainers.sft_config import SFTRunConfig
@@ -33,9 +34,14 @@ def _quiet_libraries() -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # the loader's "Loading weights" bar; planforge shows its own progress
 
 
 def _report(title: str, metrics: dict[str, Any], out: str | None) -> dict[str, Any]:
+    import os
+
+    if int(os.environ.get("RANK", "0")):  # one report for a run of several processes (accelerate launch)
+        return metrics
     err.print(metrics_table(title, metrics))
     if out is not None:
         err.print(f"wrote {out}", highlight=False)
@@ -50,6 +56,9 @@ def _runner(title: str, module: str, function: str, *, torch: bool = True) -> Ca
     def run(cfg: Any) -> dict[str, Any]:
         import importlib
 
+        from planforge.trainers.cpu import prefer_sleeping_threads
+
+        prefer_sleeping_threads()  # before torch is imported: libgomp reads OMP_WAIT_POLICY once
         if torch or getattr(cfg, "model", None) or getattr(cfg, "adapter", None):
             _quiet_libraries()
         metrics = getattr(importlib.import_module(module), function)(cfg)
@@ -57,6 +66,20 @@ def _runner(title: str, module: str, function: str, *, torch: bool = True) -> Ca
         return _report(shown, metrics, getattr(cfg, "out", None))
 
     return run
+
+
+def _bfcl(cfg: Any) -> dict[str, Any]:
+    from planforge.trainers.eval_bfcl import bfcl_table, eval_bfcl
+
+    if cfg.model or cfg.adapter:
+        _quiet_libraries()
+    metrics = eval_bfcl(cfg)
+    err.print(bfcl_table(metrics))
+    if cfg.out is not None:
+        err.print(f"wrote {cfg.out}", highlight=False)
+    sys.stdout.write(json.dumps(metrics, default=str) + "\n")
+    sys.stdout.flush()
+    return metrics
 
 
 config_command(
@@ -93,6 +116,13 @@ config_command(
     EvalPlansConfig,
     _runner("gen eval plans ({split})", "planforge.trainers.evaluate", "eval_plans", torch=False),
     help="Score plans: success rate (DAG isomorphism with the reference), validity, tool recall, errors by code.",
+)
+config_command(
+    eval_app,
+    "bfcl",
+    EvalBFCLConfig,
+    _bfcl,
+    help="Score a model, an endpoint or predictions on BFCL's AST categories: per-category accuracy and overall.",
 )
 config_command(
     eval_app,

@@ -23,6 +23,7 @@ from planforge.dataset.rows import ToolCache, message_plan
 from planforge.errors import ConfigError, DatasetError
 from planforge.llms.views import PromptSettings, PromptViews, Request
 from planforge.prompting import for_template, role_and_content
+from planforge.trainers.cpu import cpu_report, set_threads, step_timer
 from planforge.trainers.dpo_config import DPORunConfig
 from planforge.trainers.prompts import PAIR_COLUMNS, resolve_views
 
@@ -95,6 +96,7 @@ def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
 
     if cfg.adapter and not cfg.lora:
         raise ConfigError("--adapter continues a LoRA adapter; it cannot be combined with --full")
+    set_threads(cfg.threads)
     ds = load_dataset_of_kind(cfg.pairs, kind=PAIRS, columns=PAIR_COLUMNS)
     if "train" not in ds or not len(ds["train"]):
         raise DatasetError(f"{cfg.pairs}: no train split to learn from (splits: {', '.join(ds)})")
@@ -164,6 +166,8 @@ def _train(cfg: DPORunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds
         processing_class=tokenizer,
         peft_config=peft_config,
     )
+    timer = step_timer()
+    trainer.add_callback(timer)
     started = time.perf_counter()
     result = trainer.train()
     metrics: dict[str, Any] = {
@@ -171,6 +175,8 @@ def _train(cfg: DPORunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds
         "train_steps": result.global_step,
         "train_loss": result.training_loss,
         "train_seconds": time.perf_counter() - started,
+        **timer.metrics(),
+        **cpu_report(),
     }
     logs = [h for h in trainer.state.log_history if "loss" in h]
     if logs:

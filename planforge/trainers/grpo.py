@@ -26,6 +26,7 @@ from planforge.errors import ConfigError, DatasetError
 from planforge.llms.views import PromptSettings, PromptViews
 from planforge.prompting import render
 from planforge.recipes.loader import recipe_rules
+from planforge.trainers.cpu import cpu_report, set_threads, step_timer
 from planforge.trainers.evaluate import row_key_arguments, row_no_call
 from planforge.trainers.grpo_config import GRPORunConfig
 from planforge.trainers.prompts import PLAN_COLUMNS_EVAL, plan_requests, resolve_views
@@ -90,6 +91,7 @@ def check_config(cfg: GRPORunConfig) -> None:
 def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
     """Check inputs, train, save the adapter (or full model) with the tokenizer and the run files."""
     check_config(cfg)
+    set_threads(cfg.threads)
     ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=(*PLAN_COLUMNS_EVAL, "target_tools"))
     if "train" not in ds or not len(ds["train"]):
         raise DatasetError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")
@@ -183,6 +185,8 @@ def _train(
 ) -> tuple[Any, dict[str, Any]]:
     padding_side = tokenizer.padding_side
     trainer = make_trainer(cfg, model, tokenizer, train_rows, eval_rows, targets)
+    timer = step_timer()
+    trainer.add_callback(timer)
     started = time.perf_counter()
     try:
         result = trainer.train()
@@ -194,6 +198,8 @@ def _train(
         "train_loss": result.training_loss,
         "train_seconds": time.perf_counter() - started,
         "num_generations": cfg.num_generations,
+        **timer.metrics(),
+        **cpu_report(),
     }
     metrics.update(reward_curve(trainer.state.log_history))
     if eval_rows:

@@ -20,6 +20,7 @@ from planforge.dataset.rows import ToolCache
 from planforge.errors import ConfigError, DatasetError
 from planforge.llms.views import PromptSettings, PromptViews
 from planforge.prompting import for_template
+from planforge.trainers.cpu import cpu_report, set_threads, step_timer
 from planforge.trainers.prompts import PLAN_COLUMNS_SFT, plan_completion, plan_requests, resolve_views
 from planforge.trainers.sft_config import SFTRunConfig
 
@@ -49,6 +50,7 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
 
     if cfg.max_examples is not None and cfg.max_examples < 1:
         raise ConfigError("--max-examples must be at least 1")
+    set_threads(cfg.threads)
     ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_SFT)
     if "train" not in ds or not len(ds["train"]):
         raise DatasetError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")
@@ -69,10 +71,12 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
 
     trainer, metrics = _train(cfg, model, tokenizer, train_ds, eval_ds)
     out = Path(cfg.out)
-    trainer.save_model(str(out))
-    tokenizer.save_pretrained(str(out))
+    trainer.save_model(str(out))  # the Trainer saves from the main process only (accelerate launch)
     metrics.update(info)
     metrics["parameters"] = count_parameters(trainer.model)
+    if not trainer.is_world_process_zero():
+        return metrics
+    tokenizer.save_pretrained(str(out))
     write_training_record(
         out,
         command="train sft",
@@ -101,7 +105,8 @@ def _plan_tokens_trainer_class() -> type:
     planning example ~85% of the positions are prompt (functions + request) that the loss ignores; on CPU that head
     is about a third of a SmolLM2 step. The loss is TRL's (mean negative log-likelihood of the completion tokens,
     over ``num_items_in_batch`` under gradient accumulation) and the logged token accuracy and entropy are the
-    same quantities. Elsewhere (GPU, several processes, evaluation) TRL's own path runs unchanged."""
+    same quantities. The evaluation loss takes this path too (TRL asks for the loss only). TRL's own path runs
+    on GPU, with several processes, with a MoE auxiliary loss and when a caller wants the outputs."""
     import torch
     from trl import SFTTrainer
 
@@ -111,7 +116,7 @@ def _plan_tokens_trainer_class() -> type:
             if (
                 return_outputs
                 or labels is None
-                or self.aux_loss_enabled
+                or getattr(self, "aux_loss_enabled", False)
                 or self.accelerator.num_processes != 1
                 or labels.device.type != "cpu"
             ):
@@ -171,6 +176,8 @@ def make_trainer(cfg: SFTRunConfig, model: Any, tokenizer: Any, train_ds: Any, e
 
 def _train(cfg: SFTRunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds: Any) -> tuple[Any, dict[str, Any]]:
     trainer = make_trainer(cfg, model, tokenizer, train_ds, eval_ds)
+    timer = step_timer()
+    trainer.add_callback(timer)
     started = time.perf_counter()
     result = trainer.train()
     metrics: dict[str, Any] = {
@@ -178,6 +185,8 @@ def _train(cfg: SFTRunConfig, model: Any, tokenizer: Any, train_ds: Any, eval_ds
         "train_steps": result.global_step,
         "train_loss": result.training_loss,
         "train_seconds": time.perf_counter() - started,
+        **timer.metrics(),
+        **cpu_report(),
     }
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     if losses:

@@ -30,9 +30,11 @@ from planforge.dataset.features import PLANS
 from planforge.dataset.provenance import fingerprint, write_training_record
 from planforge.dataset.rows import ToolCache
 from planforge.errors import ConfigError, DatasetError
+from planforge.llms.local import hub_load_options
 from planforge.llms.retrieval import SentenceEncoder, ToolRAGClassifier, packaged_minilm, pooled_classifier
 from planforge.prompting import prompt_messages, with_function_list
 from planforge.tools import ToolSet
+from planforge.trainers.cpu import cpu_report, set_threads
 from planforge.trainers.prompts import PLAN_COLUMNS_TOOLRAG
 from planforge.trainers.toolrag_config import EvalToolRAGConfig, ToolRAGConfig
 
@@ -149,6 +151,7 @@ def train_toolrag(cfg: ToolRAGConfig) -> dict[str, Any]:
     """Train, evaluate on ``cfg.eval_split`` (with the baselines) and save the classifier under ``cfg.out``."""
     if not 0.0 < cfg.threshold < 1.0:
         raise ConfigError(f"--threshold must be between 0 and 1, not {cfg.threshold}")
+    set_threads(cfg.threads)
     ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_TOOLRAG)
     if "train" not in ds or not len(ds["train"]):
         raise DatasetError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")
@@ -176,6 +179,7 @@ def train_toolrag(cfg: ToolRAGConfig) -> dict[str, Any]:
         "train_steps": steps,
         "train_seconds": time.perf_counter() - started,
         "train_loss_last": sum(losses[-20:]) / max(len(losses[-20:]), 1),
+        **cpu_report(),
     }
     split_name = cfg.eval_split if cfg.eval_split in ds else first_split(ds, ("test", "validation"))
     if split_name is not None:
@@ -216,9 +220,10 @@ def _load_encoder(base: str, num_labels: int) -> tuple[Any, Any]:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+    options = hub_load_options(base)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(base)
-        return tokenizer, pooled_classifier(AutoModel.from_pretrained(base), num_labels)
+        tokenizer = AutoTokenizer.from_pretrained(base, **options)
+        return tokenizer, pooled_classifier(AutoModel.from_pretrained(base, **options), num_labels)
     except Exception as exc:  # noqa: BLE001 - any loader failure is one line
         raise ConfigError(f"{base}: cannot load the encoder ({first_line(exc, 200)})") from None
     finally:

@@ -15,7 +15,7 @@ from planforge.validators.arguments_match import (
 from planforge.validators.equivalence import ToolOverlap, plan_graph, plans_equivalent, tool_overlap
 from planforge.validators.errors import ErrorCode, PlanError
 from planforge.validators.judge import Verdict, judge
-from planforge.validators.pipeline import Rule, validate
+from planforge.validators.pipeline import Rule, check_plan, validate
 
 __all__ = [
     "FREE_TEXT_MODES",
@@ -27,6 +27,7 @@ __all__ = [
     "ToolOverlap",
     "Verdict",
     "arguments_match",
+    "check_plan",
     "judge",
     "match_arguments",
     "plan_graph",

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-
-import networkx as nx
-from networkx.algorithms.isomorphism import categorical_node_match
+from typing import TYPE_CHECKING
 
 from planforge.plan import Plan
 
-_SAME_FUNCTION = categorical_node_match("name", None)
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def plan_graph(plan: Plan) -> nx.DiGraph:
     """Nodes: function-calling steps (attribute ``name``); edges: producer -> consumer."""
+    import networkx as nx  # here, not at import: validating plans never needs it
+
     graph = nx.DiGraph()
     calls = {s.index: s for s in plan.steps if not s.is_join}
     for index, step in calls.items():
@@ -36,7 +37,10 @@ def plans_equivalent(predicted: Plan, reference: Plan) -> bool:
     a, b = plan_graph(predicted), plan_graph(reference)
     if a.number_of_edges() != b.number_of_edges():
         return False
-    return nx.is_isomorphic(a, b, node_match=_SAME_FUNCTION)
+    import networkx as nx
+    from networkx.algorithms.isomorphism import categorical_node_match
+
+    return nx.is_isomorphic(a, b, node_match=categorical_node_match("name", None))
 
 
 @dataclass(frozen=True)

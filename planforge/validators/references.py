@@ -3,14 +3,11 @@ producer's declared return type can fill the parameter."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-import networkx as nx
-
-from planforge.plan import Plan, named_arguments, whole_reference
+from planforge.plan import BEYOND_ANY_STEP, MAX_STEP_DIGITS, Plan, named_arguments, whole_reference
 from planforge.tools import ToolSet
 from planforge.validators.errors import ErrorCode, PlanError
-from planforge.validators.schema_check import checker_for
 
 
 def check_references(plan: Plan, tools: ToolSet) -> list[PlanError]:
@@ -21,6 +18,8 @@ def check_references(plan: Plan, tools: ToolSet) -> list[PlanError]:
             problem = None
             if k == 0:
                 problem = "$0 does not exist (steps are numbered from 1)"
+            elif k >= BEYOND_ANY_STEP:
+                problem = f"a $K of over {MAX_STEP_DIGITS} digits refers to a step that does not exist"
             elif k > count:
                 problem = f"${k} refers to a step that does not exist (the plan has {count})"
             elif k == step.index:
@@ -47,14 +46,11 @@ def check_acyclic(plan: Plan, tools: ToolSet) -> list[PlanError]:
             break
     else:
         return []
-    graph = nx.DiGraph(dependency_edges(plan))
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
+    loop = find_cycle(dependency_edges(plan))
+    if loop is None:
         return []
-    nodes = [u for u, _ in cycle]
-    start = nodes.index(min(nodes))
-    loop = nodes[start:] + nodes[:start] + [min(nodes)]
+    start = loop.index(min(loop))
+    loop = loop[start:] + loop[:start] + [min(loop)]
     return [
         PlanError(
             ErrorCode.CYCLE,
@@ -64,22 +60,52 @@ def check_acyclic(plan: Plan, tools: ToolSet) -> list[PlanError]:
     ]
 
 
+def find_cycle(edges: list[tuple[int, int]]) -> list[int] | None:
+    """The nodes of one cycle of the directed graph ``edges`` (in edge order), or None for a DAG.
+
+    Depth-first and iterative: a plan of thousands of steps recurses nowhere."""
+    successors: dict[int, list[int]] = {}
+    for producer, consumer in edges:
+        successors.setdefault(producer, []).append(consumer)
+        successors.setdefault(consumer, [])
+    state: dict[int, int] = {}  # 1: on the current path, 2: finished
+    for root in sorted(successors):
+        if root in state:
+            continue
+        path = [root]
+        pending = [iter(successors[root])]
+        state[root] = 1
+        while pending:
+            node = next(pending[-1], None)
+            if node is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif state.get(node) == 1:
+                return path[path.index(node) :]
+            elif node not in state:
+                state[node] = 1
+                path.append(node)
+                pending.append(iter(successors[node]))
+    return None
+
+
 def check_reference_types(plan: Plan, tools: ToolSet) -> list[PlanError]:
-    sensitive = _reference_sensitive_parameters(tools)
+    sensitive = reference_sensitive_parameters(tools)
     if not sensitive:
         return []
     errors = []
     count = len(plan.steps)
     for step in plan.steps:
-        parameters = sensitive.get(step.name)
-        if not parameters or not step.references:
+        if not step.references:
             continue
-        checker = checker_for(tools, step.name)
-        named, _, _ = named_arguments(step, checker.param_names)
-        for argument, schema in parameters.items():
-            if argument not in named:
+        parameters = sensitive.get(step.name)
+        if not parameters:
+            continue
+        named, _, _ = named_arguments(step, tools.param_order[step.name])
+        for parameter in parameters:
+            if parameter.name not in named:
                 continue
-            for k, target in _whole_references(named[argument], schema):
+            for k, target in parameter.references_to_check(named[parameter.name]):
                 if not 1 <= k < step.index or k > count:
                     continue  # reported by check_references
                 producer = plan.steps[k - 1]
@@ -91,49 +117,59 @@ def check_reference_types(plan: Plan, tools: ToolSet) -> list[PlanError]:
                         PlanError(
                             ErrorCode.REFERENCE_TYPE,
                             step.index,
-                            f"step {step.index}: {step.name}() argument {argument!r} expects "
+                            f"step {step.index}: {step.name}() argument {parameter.name!r} expects "
                             f"{_type_words(target)}, but ${k} ({producer.name}) returns {_type_words(returns)}",
                         )
                     )
     return errors
 
 
-def _reference_sensitive_parameters(tools: ToolSet) -> dict[str, dict[str, dict[str, Any]]]:
-    """function -> {parameter: schema} for the parameters that some function's declared return type
-    cannot fill, as the whole value or as a list item; computed once per tool set. Everything else
-    can take any ``$K`` of this tool set and needs no check."""
+class SensitiveParameter(NamedTuple):
+    """A parameter that some ``$K`` of the tool set cannot fill: the schema a whole ``"$K"`` value must
+    fit, and the one a ``"$K"`` list item must fit, each None where every declared return type fits."""
+
+    name: str
+    whole: dict[str, Any] | None
+    item: dict[str, Any] | None
+
+    def references_to_check(self, value: Any) -> list[tuple[int, dict[str, Any]]]:
+        """(K, schema the output must fit) for each ``"$K"`` in ``value`` that could be the wrong type."""
+        if type(value) is str:
+            k = whole_reference(value) if self.whole is not None else None
+            return [(k, self.whole)] if k is not None else []  # type: ignore[list-item]
+        if type(value) is list and self.item is not None:
+            found = ((whole_reference(entry), self.item) for entry in value)
+            return [(k, schema) for k, schema in found if k is not None]
+        return []
+
+
+def reference_sensitive_parameters(tools: ToolSet) -> dict[str, tuple[SensitiveParameter, ...]]:
+    """function -> the parameters that some function's declared return type cannot fill, as the whole
+    value or as a list item; computed once per tool set. Everything else can take any ``$K`` of this tool
+    set and needs no check."""
     cached = tools.compiled.get(_SENSITIVE_KEY)
     if cached is not None:
         return cached
     produced = [spec.returns for spec in tools.specs if spec.returns is not None]
-    sensitive: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def unless_all_fit(schema: Any) -> dict[str, Any] | None:
+        fits = not isinstance(schema, dict) or all(schema_can_fit(r, schema) for r in produced)
+        return None if fits else schema
+
+    sensitive: dict[str, tuple[SensitiveParameter, ...]] = {}
     for spec in tools.specs:
+        parameters = []
         for name, schema in spec.parameters.get("properties", {}).items():
-            items = schema.get("items") if isinstance(schema.get("items"), dict) else None
-            if any(
-                not schema_can_fit(r, schema) or (items is not None and not schema_can_fit(r, items)) for r in produced
-            ):
-                sensitive.setdefault(spec.name, {})[name] = schema
+            parameter = SensitiveParameter(name, unless_all_fit(schema), unless_all_fit(schema.get("items")))
+            if parameter.whole is not None or parameter.item is not None:
+                parameters.append(parameter)
+        if parameters:
+            sensitive[spec.name] = tuple(parameters)
     tools.compiled[_SENSITIVE_KEY] = sensitive
     return sensitive
 
 
 _SENSITIVE_KEY = "__reference_sensitive_parameters__"
-
-
-def _whole_references(value: Any, schema: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    """(K, schema the output must fit) for ``"$K"`` as the value or as an item of a list value."""
-    k = whole_reference(value)
-    if k is not None:
-        return [(k, schema)]
-    if type(value) is list and isinstance(schema.get("items"), dict):
-        found = []
-        for item in value:
-            k = whole_reference(item)
-            if k is not None:
-                found.append((k, schema["items"]))
-        return found
-    return []
 
 
 def _types(schema: dict[str, Any]) -> set[str] | None:

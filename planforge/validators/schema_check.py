@@ -1,11 +1,12 @@
 """Argument checking against a function's JSON Schema, compiled once per function.
 
-jsonschema is the reference: it decides every failing case and writes the messages. Its ``is_valid``
-costs about 90 µs for a 7-parameter function, too slow to be the gate for tens of thousands of plans a
-second, so the common subset of JSON Schema (type, properties, required, additionalProperties, items,
-string enums) is also compiled to plain Python predicates that answer "valid?" in a few µs. A schema
-using anything else has no fast path and goes to jsonschema directly. A property test holds the two to
-the same answers.
+jsonschema is the reference: it decides every failing case and explains it (a value failing a schema of
+nothing but ``type`` is worded directly, as jsonschema would). Its ``is_valid`` costs about 90 µs for a
+7-parameter function, too slow to be the gate for tens of thousands of plans a second, so the common
+subset of JSON Schema (type, properties, required, additionalProperties, items, string enums) is also
+compiled to plain Python predicates that answer "valid?" in a few µs. A schema using anything else has
+no fast path and goes to jsonschema directly. Property tests hold the two to the same answers and words.
+jsonschema is imported only when a call needs it, and its ``uniqueItems`` is replaced by a linear one.
 
 A value that is exactly ``$K`` stands for step K's output: its type is checked against the producer's
 ``returns`` schema (``reference_type``), so here it passes whatever the schema says.
@@ -13,14 +14,16 @@ A value that is exactly ``$K`` stands for step K's output: its type is checked a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from planforge.plan import REFERENCE
 from planforge.tools import ToolSet, ToolSpec
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 Predicate = Callable[[Any], bool]
 
@@ -49,6 +52,11 @@ _TYPE_PREDICATES: dict[str, Predicate] = {
     "array": lambda v: type(v) is list,
     "object": lambda v: type(v) is dict,
 }
+
+
+def annotations_removed(schema: Mapping[str, Any]) -> set[str]:
+    """The keywords of ``schema`` that constrain a value (not description, title, default...)."""
+    return set(schema) - _ANNOTATIONS
 
 
 def is_whole_reference(value: Any) -> bool:
@@ -145,6 +153,33 @@ def _compile_object(schema: Mapping[str, Any]) -> Callable[[dict], bool] | None:
     return check
 
 
+class Mismatch(NamedTuple):
+    """One value that breaks its schema: what a message needs of a jsonschema ``ValidationError``."""
+
+    path: tuple[Any, ...]  # from the argument's name inward
+    validator: str  # the failing keyword
+    schema: Any  # the (sub)schema holding it
+    instance: Any  # the failing value
+    message: str  # jsonschema's sentence; empty where the keyword and schema say it all (type)
+
+    @classmethod
+    def of(cls, error: ValidationError, prefix: tuple[Any, ...] = ()) -> Mismatch:
+        return cls((*prefix, *error.absolute_path), error.validator, error.schema, error.instance, error.message)
+
+
+def _type_only(schema: Any) -> bool:
+    """A schema of nothing but ``type`` (annotations aside), whose only error is a wrong type."""
+    return isinstance(schema, Mapping) and "type" in schema and len(schema.keys() - _ANNOTATIONS) == 1
+
+
+_NO_PROBLEMS: tuple[Sequence[str], Sequence[str], Sequence[Any]] = ((), (), ())
+
+#: Errors explained for one argument, and for one call checked by jsonschema alone: an array of 30,000
+#: wrong items is one mistake, and explaining each would take seconds and fill the verdict.
+MAX_EXPLAINED_PER_ARGUMENT = 10
+MAX_EXPLAINED_PER_CALL = 100
+
+
 class FunctionChecker:
     """The compiled argument check of one function.
 
@@ -182,9 +217,14 @@ class FunctionChecker:
         self._property_validators: dict[str, Draft202012Validator] = {}
 
     @property
+    def predicates(self) -> Mapping[str, Predicate] | None:
+        """Each parameter's compiled "valid?" predicate (``$K`` aside), or None without a fast path."""
+        return self._predicates
+
+    @property
     def validator(self) -> Draft202012Validator:
         if self._validator is None:
-            self._validator = Draft202012Validator(self.spec.parameters)
+            self._validator = validator_class()(self.spec.parameters)
         return self._validator
 
     def instance(self, named: Mapping[str, Any]) -> dict[str, Any]:
@@ -192,60 +232,124 @@ class FunctionChecker:
         required = self.required
         return {k: v for k, v in named.items() if v is not None or k in required}
 
-    def problems(self, named: Mapping[str, Any]) -> tuple[list[str], list[str], list[ValidationError]]:
+    def problems(self, named: Mapping[str, Any]) -> tuple[Sequence[str], Sequence[str], Sequence[Mismatch]]:
         """(missing names, unexpected names, type errors) of one call's named arguments."""
         predicates = self._predicates
         if predicates is None:
             return self._problems_from_jsonschema(self.instance(named))
         required = self.required
-        missing = [name for name in required if name not in named]
         unexpected: list[str] = []
         failing: list[str] = []
         for name, value in named.items():
-            if value is None and name not in required:
-                continue  # None for an optional parameter means omitted
             predicate = predicates.get(name)
-            if predicate is None:
-                if self.closed:
-                    unexpected.append(name)
-                elif not self._extra(value) and not is_whole_reference(value):  # type: ignore[misc]
+            if predicate is not None:
+                # None for an optional parameter means omitted; tested only when the value fails, as it rarely does
+                if (
+                    not predicate(value)
+                    and not (value is None and name not in required)
+                    and not is_whole_reference(value)
+                ):
                     failing.append(name)
-            elif not predicate(value) and not is_whole_reference(value):
+            elif value is None and name not in required:
+                continue
+            elif self.closed:
+                unexpected.append(name)
+            elif not self._extra(value) and not is_whole_reference(value):  # type: ignore[misc]
                 failing.append(name)
+        missing = [] if named.keys() >= required else [name for name in required if name not in named]
         if not (missing or unexpected or failing):
-            return [], [], []
+            return _NO_PROBLEMS
         type_errors = [error for name in failing for error in self._explain(name, named[name])]
         return sorted(missing, key=self._order), unexpected, type_errors
 
     def _order(self, name: str) -> int:
         return self.param_names.index(name) if name in self.param_names else len(self.param_names)
 
-    def _explain(self, name: str, value: Any) -> list[ValidationError]:
+    def _explain(self, name: str, value: Any) -> list[Mismatch]:
+        # Only functions with a fast path get here, and those have no $ref: a parameter's schema stands alone.
+        schema = self.properties.get(name, self.spec.parameters.get("additionalProperties", {}))
+        if _type_only(schema):  # jsonschema would say just this: one `type` error on the value itself
+            return [Mismatch((name,), "type", schema, value, "")]
         validator = self._property_validators.get(name)
         if validator is None:
-            schema = self.properties.get(name, self.spec.parameters.get("additionalProperties", {}))
-            validator = self._property_validators[name] = Draft202012Validator(schema)
+            validator = self._property_validators[name] = validator_class()(schema)
         errors = []
-        for error in validator.iter_errors(value):
+        for error in validator.iter_errors(value):  # lazy: stopping early saves the rest of the work
             if not is_whole_reference(error.instance):
-                error.path.appendleft(name)
-                errors.append(error)
+                errors.append(Mismatch.of(error, prefix=(name,)))
+                if len(errors) == MAX_EXPLAINED_PER_ARGUMENT:
+                    break
         return errors
 
-    def _problems_from_jsonschema(self, instance: dict[str, Any]) -> tuple[list[str], list[str], list[ValidationError]]:
+    def _problems_from_jsonschema(self, instance: dict[str, Any]) -> tuple[list[str], list[str], list[Mismatch]]:
         missing: list[str] = []
         unexpected: list[str] = []
-        type_errors: list[ValidationError] = []
-        for error in self.validator.iter_errors(instance):
+        type_errors: list[Mismatch] = []
+        for seen, error in enumerate(self.validator.iter_errors(instance)):
+            if seen == MAX_EXPLAINED_PER_CALL:
+                break
             if is_whole_reference(error.instance):
                 continue
             if not error.path and error.validator == "required":
                 missing.extend(n for n in self.required if n not in instance and n not in missing)
-            elif not error.path and error.validator in ("additionalProperties", "unevaluatedProperties"):
-                unexpected.extend(k for k in instance if k not in self.properties and k not in unexpected)
+            elif not error.path and error.validator == "additionalProperties" and error.schema is self.spec.parameters:
+                unexpected.extend(k for k in self._additional(instance) if k not in unexpected)
             else:
-                type_errors.append(error)
+                type_errors.append(Mismatch.of(error))
         return sorted(missing, key=self._order), unexpected, type_errors
+
+    def _additional(self, instance: Mapping[str, Any]) -> Iterator[str]:
+        """The arguments neither ``properties`` nor ``patternProperties`` declare (as jsonschema decides)."""
+        patterns = self.spec.parameters.get("patternProperties", {})
+        for key in instance:
+            if key not in self.properties and not any(re.search(p, key) for p in patterns):
+                yield key
+
+
+_VALIDATOR_CLASS: Any = None
+
+
+def validator_class() -> type[Draft202012Validator]:
+    """Draft 2020-12 as jsonschema implements it, except ``uniqueItems``: jsonschema compares unsortable
+    items pairwise (quadratic: an array of 20,000 objects takes minutes); here each item is hashed once."""
+    global _VALIDATOR_CLASS
+    if _VALIDATOR_CLASS is None:
+        from jsonschema import Draft202012Validator, validators
+
+        _VALIDATOR_CLASS = validators.extend(Draft202012Validator, {"uniqueItems": _unique_items_keyword})
+    return _VALIDATOR_CLASS
+
+
+def _unique_items_keyword(validator: Any, unique: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    if unique and validator.is_type(instance, "array") and not all_unique(instance):
+        from jsonschema.exceptions import ValidationError
+
+        yield ValidationError(f"{instance!r} has non-unique elements")
+
+
+def all_unique(items: list[Any]) -> bool:
+    """No two items are equal as JSON values (``1 == 1.0``, ``True != 1``, objects by content); linear."""
+    seen = set()
+    for item in items:
+        key = _json_key(item)
+        if key in seen:
+            return False
+        seen.add(key)
+    return True
+
+
+def _json_key(value: Any) -> Any:
+    """A hashable stand-in for a JSON value, equal for equal values (values nest at most MAX_NESTING)."""
+    kind = type(value)
+    if kind is bool:
+        return ("b", value)
+    if kind is int or kind is float:
+        return ("n", value)  # 1 and 1.0 are equal and hash alike
+    if kind is list:
+        return ("l", tuple(_json_key(v) for v in value))
+    if kind is dict:
+        return ("d", frozenset((k, _json_key(v)) for k, v in value.items()))
+    return ("s", value) if kind is str else ("z", value)
 
 
 def checker_for(tools: ToolSet, name: str) -> FunctionChecker:

@@ -11,15 +11,15 @@ def check_not_empty(plan: Plan, tools: ToolSet, *, no_call: bool = False) -> lis
     """A plan calls something, unless its request is marked no-call (no offered function serves it): then the
     empty plan (``join()`` alone, or nothing) is the one right answer and any call is an error."""
     if no_call:
-        if not plan.calls:
+        first = next((step for step in plan.steps if not step.is_join), None)
+        if first is None:
             return []
-        first = plan.calls[0]
         message = (
             f"step {first.index}: {first.name}() is called, but no offered function serves this request "
             "(a no-call example: the plan is join() alone)"
         )
         return [PlanError(ErrorCode.UNEXPECTED_CALL, first.index, message)]
-    if plan.calls:
+    if any(not step.is_join for step in plan.steps):
         return []
     return [PlanError(ErrorCode.EMPTY_PLAN, None, "the plan calls no function")]
 

@@ -1,4 +1,4 @@
-"""Kappas and majority on hand-computed cases, and how several annotators' answers resolve into an exported
+"""Agreement statistics and majority on hand-computed cases, and how several annotators' answers resolve into an exported
 pair (pure: no server)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from planforge.curation_ui.agreement import agreement, cohen_kappa, fleiss_kappa, majority
+from planforge.curation_ui.agreement import agreement, cohen_kappa, krippendorff_alpha, majority
 from planforge.curation_ui.pull import Judgement, build_report, judgements_from_answers, resolve, to_dataset
 
 from .helpers import ZOOM, make_pair
@@ -26,26 +26,22 @@ def test_cohen_kappa_hand_computed():
         cohen_kappa(["x"], [])
 
 
-def test_fleiss_kappa_hand_computed():
-    # The classic table (Fleiss 1971, as on Wikipedia): 10 items, 14 raters, 5 categories -> 0.210.
-    table = [
-        [0, 0, 0, 0, 14],
-        [0, 2, 6, 4, 2],
-        [0, 0, 3, 5, 6],
-        [0, 3, 9, 2, 0],
-        [2, 2, 8, 1, 1],
-        [7, 7, 0, 0, 0],
-        [3, 2, 6, 3, 0],
-        [2, 5, 3, 2, 2],
-        [6, 5, 2, 1, 0],
-        [0, 2, 2, 3, 7],
-    ]
-    items = [dict(enumerate(row)) for row in table]
-    assert fleiss_kappa(items) == pytest.approx(0.2099, abs=1e-4)
-    # Three raters, two items: {a,a,a} and {a,a,b}: P = (1 + 1/3)/2 = 2/3, p_a = 5/6, Pe = 26/36 -> -0.2.
-    assert fleiss_kappa([{"a": 3}, {"a": 2, "b": 1}]) == pytest.approx(-0.2)
-    assert fleiss_kappa([{"a": 1}]) is None
-    assert fleiss_kappa([{"a": 2}, {"a": 3}]) is None
+def test_krippendorff_alpha_on_the_published_example():
+    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", nominal data: 4 coders, 12 units,
+    # some units missing coders -> alpha 0.743.
+    coders = {
+        "A": [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+        "B": [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+        "C": [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+        "D": [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
+    }
+    labels = {
+        unit: {coder: f"label{values[unit]}" for coder, values in coders.items() if values[unit] is not None}
+        for unit in range(12)
+    }
+    assert krippendorff_alpha(labels) == pytest.approx(0.743, abs=1e-3)
+    assert krippendorff_alpha({"r1": {"a": "x", "b": "x"}, "r2": {"a": "x", "b": "x"}}) is None  # one label
+    assert krippendorff_alpha({"r1": {"a": "x"}, "r2": {"b": "y"}}) is None  # nothing shared
 
 
 def test_majority_needs_more_than_half():
@@ -56,15 +52,16 @@ def test_majority_needs_more_than_half():
     assert majority([]) == (None, 0)
 
 
-def test_agreement_picks_cohen_for_two_and_fleiss_for_more():
+def test_agreement_picks_cohen_for_two_and_krippendorff_for_more():
     two = {"r1": {"ann": "chosen", "bob": "chosen"}, "r2": {"ann": "both", "bob": "chosen"}, "r3": {"ann": "x"}}
     result = agreement(two)
-    assert result.method == "cohen" and result.items == 2 and result.annotators == 2
-    assert result.kappa == pytest.approx(cohen_kappa(["chosen", "both"], ["chosen", "chosen"]))
+    assert result.method == "cohen_kappa" and result.items == 2 and result.annotators == 2
+    assert result.value == pytest.approx(cohen_kappa(["chosen", "both"], ["chosen", "chosen"]))
     assert result.percent == pytest.approx(0.5)
     three = {"r1": {"a": "x", "b": "x", "c": "x"}, "r2": {"a": "x", "b": "x", "c": "y"}}
     result = agreement(three)
-    assert result.method == "fleiss" and result.kappa == pytest.approx(-0.2)
+    assert result.method == "krippendorff_alpha"
+    assert result.value == pytest.approx(krippendorff_alpha(three))
     assert set(result.pairwise) == {"a / b", "a / c", "b / c"}
     assert agreement({"r1": {"a": "x"}}).method == "none"
 
@@ -171,7 +168,7 @@ def test_report_and_dataset(mac_tools):
     assert report["not_exported"] == {"disputed": 1}
     assert report["corrections"] == {"submitted": 2, "valid": 1, "invalid": 1, "used": 1}
     assert report["invalid_corrections"][0]["pair_id"] == "p3"
-    assert report["agreement"]["method"] == "cohen" and report["agreement"]["items"] == 3
+    assert report["agreement"]["method"] == "cohen_kappa" and report["agreement"]["items"] == 3
     assert report["error_kinds"] == {"hallucinated_function": 1}
     data = to_dataset(resolutions)
     assert list(data) == ["train", "test"] and Counter(data["train"]["verdict"]) == {"chosen": 1}

@@ -15,6 +15,7 @@ from planforge.curation_ui.argilla_settings import (
     a_is_chosen,
     error_kinds_for,
     from_canonical,
+    plan_columns,
     record_for_pair,
     suggestions_for,
     to_canonical,
@@ -107,17 +108,23 @@ def test_unknown_answers_are_refused():
         from_canonical("maybe", True)
 
 
+def _side(record, side):
+    return "\n".join(line["text"] for line in record["fields"]["plans"][side])
+
+
 def test_record_for_pair_shows_each_plan_on_its_side(mac_tools):
     pair = make_pair(mac_tools, '1. fetch_email("Sid")\n2. join()')
     for pid in ("pair-a", "pair-b", "pair-c", "pair-d"):
         pair["id"] = pid
-        record = record_for_pair(pair, "validation")
-        chosen_side = "plan_a" if a_is_chosen(pid) else "plan_b"
-        other = "plan_b" if chosen_side == "plan_a" else "plan_a"
-        assert record["fields"][chosen_side].startswith('1. get_email_address(name="Sid")')
-        assert record["fields"][other].startswith('1. fetch_email("Sid")')
+        record = record_for_pair(pair, "validation", suggestions=True)
+        chosen_side = "a" if a_is_chosen(pid) else "b"
+        other = "b" if chosen_side == "a" else "a"
+        assert _side(record, chosen_side).startswith('1. get_email_address(name="Sid")')
+        assert _side(record, other).startswith('1. fetch_email("Sid")')
         assert record["metadata"][A_IS] == ("chosen" if a_is_chosen(pid) else "rejected")
         assert record["metadata"]["tool_count"] == 4 and record["metadata"]["split"] == "validation"
+        assert record["fields"]["functions"]["count"] == 4
+        assert record["fields"]["functions"]["docs"].startswith("get_email_address(")
         payload = json.loads(record["metadata"][PAIR_KEY])
         assert payload["split"] == "validation" and payload["chosen"] == pair["chosen"]
         suggestion = {s["question"]: s for s in record["suggestions"]}
@@ -125,13 +132,23 @@ def test_record_for_pair_shows_each_plan_on_its_side(mac_tools):
         assert suggestion["correct"]["score"] == 1.0 and suggestion["correct"]["agent"] == "planforge-validators"
         assert suggestion["error_kinds"]["value"] == ["hallucinated_function"]
         assert record["fields"]["request"].endswith("(current date and time: 2026-11-21 09:00:00)")
-    assert record_for_pair(pair, "train", suggestions=False)["suggestions"] == []
+    assert record_for_pair(pair, "train")["suggestions"] == []  # off unless asked for
 
 
-def test_suggestions_when_the_rejected_plan_is_valid_but_different(mac_tools):
+def test_plan_lines_the_other_plan_lacks_are_marked():
+    columns = plan_columns("1. a()\n2. b($1)\n3. join()", "1. a()\n2. c($1)\n3. join()")
+    assert [line["changed"] for line in columns["a"]] == [False, True, False]
+    assert [line["changed"] for line in columns["b"]] == [False, True, False]
+    assert [line["text"] for line in columns["b"]] == ["1. a()", "2. c($1)", "3. join()"]
+    longer = plan_columns("1. a()\n2. join()", "1. a()\n2. b()\n3. join()")
+    assert [line["changed"] for line in longer["a"]] == [False, True]  # "2. join()" vs "3. join()"
+    assert [line["changed"] for line in longer["b"]] == [False, True, True]
+
+
+def test_no_answer_is_suggested_when_both_plans_pass(mac_tools):
+    """The validators cannot tell which of two valid plans means what was asked: they suggest nothing then."""
     pair = make_pair(mac_tools, '1. get_email_address("Sid")\n2. join()', rejected_valid=True, rejected_errors=[])
-    (only,) = suggestions_for(pair, a_chosen=False)
-    assert only == {"question": "correct", "value": "B", "score": 0.5, "agent": "planforge-validators"}
+    assert suggestions_for(pair, a_chosen=False) == []
 
 
 def test_labels_and_error_kind_mapping():

@@ -59,7 +59,7 @@ def _pairs(review) -> list[tuple[str, dict]]:
 
 def test_push_creates_the_dataset_and_a_second_push_updates_without_duplicates(review, gen):
     args = ("review", "push", review["pairs_dir"], "--dataset", review["dataset"], "--workspace", review["workspace"])
-    first = gen(*args, "--min-submitted", "2", env=review["env"])
+    first = gen(*args, "--min-submitted", "2", "--suggestions", env=review["env"])
     assert first.exit_code == 0, first.output
     assert f"created {review['workspace']}/{review['dataset']}: 40 pairs pushed (40 new, 0 updated)" in first.stdout
     again = gen(*args, env=review["env"])
@@ -67,7 +67,7 @@ def test_push_creates_the_dataset_and_a_second_push_updates_without_duplicates(r
     assert "40 pairs pushed (0 new, 40 updated), 40 records, min_submitted 2" in again.stdout
 
     dataset = review["client"].datasets(review["dataset"], workspace=review["workspace"])
-    assert [f.name for f in dataset.settings.fields] == ["request", "functions", "plan_a", "plan_b"]
+    assert [f.name for f in dataset.settings.fields] == ["request", "plans", "functions"]
     assert [q.name for q in dataset.settings.questions] == ["correct", "error_kinds", "corrected_plan"]
     assert dataset.settings.distribution.min_submitted == 2
     hidden = {m.name: m.visible_for_annotators for m in dataset.settings.metadata}
@@ -87,11 +87,15 @@ def test_push_creates_the_dataset_and_a_second_push_updates_without_duplicates(r
         chosen_on_a = a_is_chosen(pid)
         assert record.metadata[A_IS] == ("chosen" if chosen_on_a else "rejected")
         first_line = pairs[pid]["chosen"][0]["content"].splitlines()[0].split("(")[0]
-        assert record.fields["plan_a" if chosen_on_a else "plan_b"].startswith(first_line)
+        assert record.fields["plans"]["a" if chosen_on_a else "b"][0]["text"].startswith(first_line)
+        assert record.fields["functions"]["count"] == len(pairs[pid]["tools"])
         assert record.metadata["rejection_kind"] == pairs[pid]["rejection_kind"]
         assert json.loads(record.metadata["pair"])["id"] == pid
         suggested = {s.question_name: s.value for s in record.suggestions}
-        assert suggested["correct"] == from_canonical("chosen", chosen_on_a)
+        if pairs[pid]["rejected_valid"]:  # both plans pass: the validators cannot know, so they say nothing
+            assert "correct" not in suggested
+        else:
+            assert suggested["correct"] == from_canonical("chosen", chosen_on_a)
 
 
 def _annotate(review, argilla_server) -> dict:
@@ -215,8 +219,8 @@ def test_annotate_status_and_pull(review, gen, argilla_server, tmp_path):
     assert "launch_rockets" in invalid["errors"][0]
     # Cohen's kappa by hand over the 24 records both answered: ann chosen 21 / neither 1 / rejected 2, bob
     # chosen 20 / both 1 / neither 1 / rejected 2; p_o = 23/24, p_e = (21*20 + 1 + 4)/576 -> 127/151.
-    assert report["agreement"]["method"] == "cohen" and report["agreement"]["items"] == 24
-    assert report["agreement"]["kappa"] == pytest.approx(127 / 151, abs=1e-4)
+    assert report["agreement"]["method"] == "cohen_kappa" and report["agreement"]["items"] == 24
+    assert report["agreement"]["value"] == pytest.approx(127 / 151, abs=1e-4)
     assert report["annotators"] == {ann: 25, bob: 24}
     assert sum(report["error_kinds"].values()) == 41  # 20 x 2 agreeing + "other"
     markdown = (out / "review_report.md").read_text()
@@ -231,7 +235,17 @@ def test_annotate_status_and_pull(review, gen, argilla_server, tmp_path):
 
     again = gen("review", "pull", *where, "--out", out, env=env)
     assert again.exit_code == 2 and "is not empty (pass --overwrite" in again.stderr
-    assert gen("review", "pull", *where, "--out", out, "--overwrite", env=env).exit_code == 0
+
+    # --min-annotators 2: the pair only ann answered waits for a later pull.
+    two = gen("review", "pull", *where, "--out", out, "--overwrite", "--min-annotators", "2", env=env)
+    assert two.exit_code == 0, two.output
+    strict = json.loads((out / "review_report.json").read_text())
+    assert strict["reviewed"] == 24 and strict["waiting_for_annotators"] == 1 and strict["total_exported"] == 22
+    kept = {row["id"] for part in datasets.load_from_disk(str(out)).values() for row in part}
+    assert kept == expected - {plan["single"]["id"]}
+    assert "1 more pairs have answers from fewer than 2 annotators" in (out / "review_report.md").read_text()
+    none_yet = gen("review", "pull", *where, "--out", tmp_path / "none", "--min-annotators", "3", env=env)
+    assert none_yet.exit_code == 2 and "25 have fewer than 3 annotators so far" in " ".join(none_yet.stderr.split())
 
 
 def test_errors_are_one_line_and_write_nothing(review, gen, argilla_server, tmp_path):

@@ -61,7 +61,9 @@ def test_the_generator_writes_what_publishing_reads(tmp_path) -> None:
     prints for a run is there."""
     from planforge.generator.job import JobSettings, TeacherOptions, prepare_job, run_job
 
-    job = prepare_job(JobSettings("mac_assistant", tmp_path / "run", num_examples=12, teacher=TeacherOptions("template")))
+    job = prepare_job(
+        JobSettings("mac_assistant", tmp_path / "run", num_examples=12, teacher=TeacherOptions("template"))
+    )
     _, written = run_job(job)
     read = RunRecord.read(tmp_path / "run")
     assert read == written

@@ -76,10 +76,18 @@ def test_trl_sft_step_on_the_saved_dataset_trains_on_the_plan_only(tool_model, p
     tokenizer = AutoTokenizer.from_pretrained(tool_model)
     train = datasets.load_from_disk(str(plans_dir))["train"].select(range(4))
     args = SFTConfig(
-        output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=2, report_to=[], use_cpu=True, max_length=4096
+        output_dir=str(tmp_path),
+        max_steps=1,
+        per_device_train_batch_size=2,
+        report_to=[],
+        use_cpu=True,
+        max_length=4096,
     )
     trainer = SFTTrainer(
-        model=AutoModelForCausalLM.from_pretrained(tool_model), args=args, train_dataset=train, processing_class=tokenizer
+        model=AutoModelForCausalLM.from_pretrained(tool_model),
+        args=args,
+        train_dataset=train,
+        processing_class=tokenizer,
     )
     example = trainer.train_dataset[0]
     trained = [t for t, label in zip(example["input_ids"], example["labels"], strict=True) if label != -100]

@@ -23,7 +23,7 @@ class TemplateResponder:
     def __init__(self, seed: int = 7):
         self.recipe = load_recipe("mac_assistant")
         book = load_templates(self.recipe.templates_path, set(self.recipe.tools))
-        self.teacher = TemplateTeacher(book, set(self.recipe.tools), 4, seed)
+        self.teacher = TemplateTeacher(book, set(self.recipe.tools), seed)
 
     def request_from_prompt(self, body: dict) -> TeacherRequest:
         system, user = body["messages"][0]["content"], body["messages"][1]["content"]

@@ -9,6 +9,8 @@ import pytest
 
 from benchmarks.data_quality import distinct_ngram_ratio, distinct_openings, quality
 
+pytestmark = pytest.mark.slow
+
 ENV = {**os.environ, "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
 
 
@@ -32,7 +34,7 @@ def test_the_measures_on_hand_made_requests():
 
 
 def test_phrasing_is_varied(report):
-    assert report["distinct3_mean"] >= 0.85
+    assert report["distinct3_mean"] >= 0.85 and report["distinct3_min"] >= 0.85  # every sample, not just on average
     assert report["openings_mean"] >= 0.6 and report["openings_min"] >= 0.6
     assert report["top_opening_share"] <= 0.03
 
@@ -45,10 +47,11 @@ def test_structures_are_covered(report):
     assert set(report["lengths"]) == set(range(1, 9))
     assert len(report["functions"]) == 16
     assert report["pairs_missing"] == [] and report["pairs_seen"] == report["pairs_feasible"]
-    assert report["structures"] > 250
+    assert report["structures"] >= 1500  # each example has its own shape: far more than the 600 requests
 
 
 def test_texts_look_their_recipients_up(report):
     looked_up = report["send_sms"] - report["sms_to_written_numbers_only"]
-    assert report["get_phone_number"] == looked_up
+    assert report["sms_looked_up"] == looked_up
+    assert looked_up <= report["get_phone_number"] <= looked_up + 0.05 * report["examples"]  # + numbers sent on
     assert report["sms_to_written_numbers_only"] < 0.2 * report["send_sms"]

@@ -34,12 +34,12 @@ def book():
 
 @pytest.fixture(scope="module")
 def teacher(book):
-    return TemplateTeacher(book, set(RECIPE.tools), 4, seed=0)
+    return TemplateTeacher(book, set(RECIPE.tools), seed=0)
 
 
 @pytest.fixture(scope="module")
 def clean_teacher(book):
-    return TemplateTeacher(replace(book, noise_rate=0.0), set(RECIPE.tools), 4, seed=0)
+    return TemplateTeacher(replace(book, noise_rate=0.0), set(RECIPE.tools), seed=0)
 
 
 # ---- the template language ---------------------------------------------------------------------------
@@ -151,7 +151,10 @@ def _is_date(text: str) -> bool:
 
 def test_every_shape_writes_valid_plans_of_its_structure_that_the_request_says_whole(teacher):
     structures = {s.id: s.structure for s in teacher.shapes.shapes}
-    for i, (sid, spec) in enumerate(sorted(teacher.specs.items())):
+    specs = sorted(teacher.specs.items())
+    alone = [item for item in specs if len(item[1].units) == 1]
+    together = random.Random(0).sample([item for item in specs if len(item[1].units) > 1], 4000)
+    for i, (sid, spec) in enumerate(alone + together):  # every unit, and a fixed sample of units asked together
         example = teacher.compose(spec, random.Random(f"shape:{i}"), NOW)
         errors = validate(
             example["plan"],
@@ -180,11 +183,59 @@ def test_catalog_strata_follow_the_grammar_mix(teacher, book):
 def test_replies_are_deterministic_and_a_request_without_a_shape_gets_its_functions(teacher):
     sampler = FunctionSampler.for_teacher(RECIPE.tools, RECIPE.sampling, 3, teacher)
     request = sampler.draw()
-    assert request.shape in teacher.specs
+    assert len(request.shapes) == request.num_examples and set(request.shapes) <= set(teacher.specs)
     assert teacher.reply(request).content == teacher.reply(request).content
     bare = TeacherRequest(7, ("get_phone_number", "send_sms"), RECIPE.tools, "2026-03-09 10:00:00", 5)
     for example in json.loads(teacher.reply(bare).content)["examples"]:
         assert set(parse_plan(example["plan"]).function_names()) == {"get_phone_number", "send_sms"}
+
+
+def _plan_of(teacher, label: str, seed: int = 0):
+    spec = teacher.specs[label]
+    example = teacher.compose(spec, random.Random(seed), NOW)
+    return example["query"], parse_plan(example["plan"], param_order=RECIPE.tools.param_order)
+
+
+def test_someones_address_or_number_is_looked_up_and_sent_on(clean_teacher):
+    for seed in range(20):
+        query, plan = _plan_of(clean_teacher, "address>text(p1)", seed)
+        lookup, recipient, text = plan.calls
+        assert (lookup.name, recipient.name, text.name) == ("get_email_address", "get_phone_number", "send_sms")
+        assert text.kwargs["recipients"] == [f"${recipient.index}"] and text.kwargs["message"] == f"${lookup.index}"
+        assert f"{lookup.kwargs['name']}'s" in query and recipient.kwargs["name"] in query
+
+
+def test_asks_to_the_same_people_share_a_lookup_of_each_kind(clean_teacher):
+    for seed in range(20):
+        query, plan = _plan_of(clean_teacher, "email(p1)&event(p1,same)", seed)
+        assert [s.name for s in plan.calls] == ["get_email_address", "compose_new_email", "create_calendar_event"]
+        assert plan.calls[2].kwargs["invitees"] == ["$1"] == plan.calls[1].kwargs["recipients"]
+        _, plan = _plan_of(clean_teacher, "email(p1)&text(p1,same)", seed)
+        lookups = [s for s in plan.calls if s.name.startswith("get_")]
+        assert sorted(s.name for s in lookups) == ["get_email_address", "get_phone_number"]
+        assert len({s.kwargs["name"] for s in lookups}) == 1
+
+
+def test_shapes_reach_eight_functions_three_asks_and_every_length(teacher):
+    shapes = teacher.shapes.shapes
+    assert max(len(s.functions) for s in shapes) == 8
+    assert {s.stratum.split()[0] for s in shapes if s.stratum.endswith("three asks")} >= {"3", "8"}
+    assert len({s.structure for s in shapes}) > 10_000
+    assert teacher.shapes.mix["1 calls"] > teacher.shapes.mix["8 calls"] > 0
+
+
+def test_simple_asks_outweigh_elaborate_ones(teacher):
+    weight = {s.id: s.weight for s in teacher.shapes.shapes}
+    assert weight["email(p1) + reminder"] > weight["email(p3,c1) + reminder"] > weight["forward(p2,c1) + note"]
+    assert weight["reminder + text(p1)"] > weight["append + text(p1)"]  # a reminder is the usual extra ask
+
+
+def test_people_named_by_relation_come_last_in_a_list(clean_teacher):
+    for seed in range(200):
+        query, plan = _plan_of(clean_teacher, "text(p3)", seed)
+        names = [s.kwargs["name"] for s in plan.calls if s.name == "get_phone_number"]
+        relations = [i for i, n in enumerate(names) if n.startswith("my ")]
+        assert relations == list(range(len(names) - len(relations), len(names))), (query, names)
 
 
 # ---- the joins that must never happen ----------------------------------------------------------------
@@ -231,7 +282,7 @@ def _bad_joins(book) -> dict[str, re.Pattern[str]]:
     }
 
 
-_SENTENCE = re.compile(r"[^.?!]+[.?!]*")
+_SENTENCE = re.compile(r"[^.?!]+[.?!]*[\"”']?")  # a closing quote ends its sentence
 _CONNECTOR = re.compile(
     r"^\s*(?:(?:oh|and|also|plus|then|so|ok|okay|hey|um|alright|right|separately|one more thing:|another thing:"
     r"|quick one:),?\s+)+",
@@ -286,4 +337,4 @@ def test_noisy_requests_are_a_few_percent_and_keep_the_plan_literals(teacher):
 
 
 def replace_noise(teacher):
-    return TemplateTeacher(replace(teacher.book, noise_rate=0.0), set(RECIPE.tools), 4, seed=teacher.seed)
+    return TemplateTeacher(replace(teacher.book, noise_rate=0.0), set(RECIPE.tools), seed=teacher.seed)

@@ -6,7 +6,8 @@ import random
 import datasets
 import pytest
 
-from planforge.dataset.rows import Example, row_plan, row_tools
+from planforge.dataset.rows import Example, RowBuilder, row_plan, row_tools
+from planforge.generator.assess import Assessor, RequestSpec
 from planforge.generator.sampler import FunctionSampler
 from planforge.generator.teachers.base import TeacherRequest
 from planforge.generator.teachers.no_call import EMPTY_PLAN, KINDS, compose_no_call, templates
@@ -38,7 +39,8 @@ def test_the_sampler_marks_an_exact_seeded_share_of_requests_no_call():
     assert len(marked) == 100  # 5% of 2,000, spread evenly
     assert max(b.seq - a.seq for a, b in zip(marked, marked[1:], strict=False)) == 20
     for request in marked:
-        assert request.targets == () and request.shape is None and len(request.tools) >= 3
+        assert request.targets == () and request.shapes == () and request.example_tools == ()
+        assert len(request.tools) >= 3
     assert [r.seq for r in run(0, 0.05) if r.no_call] == [r.seq for r in marked]  # seeded
     assert [r.seq for r in run(1, 0.05) if r.no_call] != [r.seq for r in marked]
     assert not any(r.no_call for r in run(0, 0.0, 300))
@@ -62,7 +64,7 @@ def test_no_call_phrasing_fills_every_template_and_writes_the_empty_plan():
 @pytest.fixture(scope="module")
 def teacher():
     book = load_templates(RECIPE.templates_path, set(RECIPE.tools))
-    return TemplateTeacher(book, set(RECIPE.tools), 4, seed=0)
+    return TemplateTeacher(book, set(RECIPE.tools), seed=0)
 
 
 def test_the_template_teacher_writes_no_call_requests_the_validators_accept_only_as_such(teacher):
@@ -110,3 +112,29 @@ def test_a_call_on_a_no_call_example_is_an_error():
     plan = '1. get_phone_number("Sid")\n2. send_sms(["$1"], "hi")\n3. join()'
     assert judge(plan, tools, no_call=True).codes == ("unexpected_call",)
     assert judge(plan, tools).valid
+
+
+def test_the_flag_rides_in_the_compact_record_so_rows_rebuilt_from_a_checkpoint_keep_it(teacher):
+    offered = ["send_sms", "get_phone_number", "create_note"]
+    request = TeacherRequest(7, (), RECIPE.tools.subset(offered), "2026-03-09 10:00:00", 6, no_call=True)
+    spec = RequestSpec.of(request)
+    assert spec.no_call and Assessor(RECIPE, "template", None).request(spec) == request  # as worker processes see it
+    assessed = Assessor(RECIPE, "template", None).assess(request, teacher.reply(request))
+    assert len(assessed.candidates) == 6 and not assessed.counters.get("rejected")
+    builder = RowBuilder(RECIPE.tools, teacher="template", model="template", recipe=RECIPE.name)
+    for candidate in assessed.candidates:
+        record = json.loads(json.dumps(candidate.record))  # as the checkpoint keeps it
+        assert record[6] == {"no_call": True}
+        row = builder.row(record, offered, request.now, request.request_id)
+        assert row["meta"]["no_call"] is True and row["plan_text"] == EMPTY_PLAN and row["target_tools"] == []
+        assert Example.from_row(row).no_call and Example.from_row(row).record() == tuple(candidate.record)
+    # an ordinary request's records carry no flag, and their rows say false
+    plain = TeacherRequest(8, ("create_note",), RECIPE.tools.subset(offered), "2026-03-09 10:00:00", 2)
+    for candidate in Assessor(RECIPE, "template", None).assess(plain, teacher.reply(plain)).candidates:
+        assert len(candidate.record) == 6
+        assert builder.row(candidate.record, offered, plain.now, plain.request_id)["meta"]["no_call"] is False
+    # the same request unmarked: every empty plan is rejected
+    unmarked = Assessor(RECIPE, "template", None).assess(
+        TeacherRequest(7, (), request.tools, request.now, 6), teacher.reply(request)
+    )
+    assert not unmarked.candidates and unmarked.counters["rejected"] == {"empty_plan": 6}

@@ -1,4 +1,3 @@
-
 """The openai teacher through real HTTP against an OpenAI-compatible server started by the test:
 slow replies, 429 + Retry-After, 500, malformed bodies and content, hallucinated functions, cycles."""
 
@@ -200,3 +199,43 @@ def test_scrubbing():
         assert scrub_text("--key sk-abcdefghijklmnopqrstuv and tok-1234567890") == "--key [REDACTED] and [REDACTED]"
     finally:
         del os.environ["PLANFORGE_TEST_TOKEN"]
+
+
+def test_a_request_waiting_out_a_retry_holds_up_nothing_and_the_dataset_is_the_same(tmp_path, template_responder):
+    """The second request is told to come back in 2 s; the run goes on asking (far past 2 x concurrency), then
+    commits in request order: the dataset is the one of a run without the wait."""
+    clean = FaultyTeacher(template_responder, scenarios=("ok",))
+    arrivals: list[str] = []
+    slow: list[str] = []
+
+    def responder(body, n):
+        key = hashlib.sha256(json.dumps(body["messages"], sort_keys=True).encode()).hexdigest()
+        with clean.lock:
+            arrivals.append(key)
+            first_time = arrivals.count(key) == 1
+            if len(set(arrivals)) == 2 and first_time and not slow:
+                slow.append(key)
+        if slow and key == slow[0] and first_time:
+            return Reply.rate_limited(retry_after=2)
+        return clean(body, n)
+
+    args = ["-n", "150", "--examples-per-request", "3", "--concurrency", "2", "--no-cache", "--seed", "2"]
+    with OpenAIServer(responder) as server:
+        assert gen(server.base_url, "--out", str(tmp_path / "waited"), *args).returncode == 0
+    retried_at = [i for i, key in enumerate(arrivals) if key == slow[0]]
+    assert len(retried_at) == 2 and retried_at[1] - retried_at[0] > 20  # 2 x concurrency would be 4
+    with OpenAIServer(FaultyTeacher(template_responder, scenarios=("ok",))) as server:
+        assert gen(server.base_url, "--out", str(tmp_path / "clean"), *args).returncode == 0
+    waited, reference = (datasets.load_from_disk(str(tmp_path / x)) for x in ("waited", "clean"))
+    for split in reference:
+        assert waited[split].to_list() == reference[split].to_list()
+
+
+def test_replies_assessed_in_worker_processes_give_the_same_dataset(tmp_path, template_responder):
+    args = ["-n", "60", "--examples-per-request", "3", "--concurrency", "4", "--no-cache", "--seed", "5"]
+    for name, workers in (("inline", "0"), ("pool", "2")):
+        with OpenAIServer(FaultyTeacher(template_responder, scenarios=("ok",))) as server:
+            result = gen(server.base_url, "--out", str(tmp_path / name), *args, "--workers", workers)
+            assert result.returncode == 0, result.stderr
+    inline, pool = (datasets.load_from_disk(str(tmp_path / x)) for x in ("inline", "pool"))
+    assert {s: inline[s].to_list() for s in inline} == {s: pool[s].to_list() for s in pool}

@@ -15,7 +15,7 @@ from planforge.cli import app
 from planforge.dataset.disk import OutputLock, finish_swap, load_saved_dataset, save_dataset, swap_in_dataset
 from planforge.errors import DatasetError, OutputError
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.slow
 
 NO_KEY = {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
 
@@ -153,3 +153,15 @@ def test_auto_says_it_fell_back_to_the_template_teacher(tmp_path):
 def test_output_lock_is_an_output_error(tmp_path):
     with OutputLock(tmp_path), pytest.raises(OutputError, match="PID"):
         OutputLock(tmp_path).acquire()
+
+
+def test_a_bug_while_assessing_a_reply_stops_the_run_with_exit_3_not_a_hang(tmp_path, monkeypatch):
+    from planforge.generator.assess import Assessor
+
+    def broken(self, request, reply):
+        raise RuntimeError("assessment broke")
+
+    monkeypatch.setattr(Assessor, "assess", broken)
+    result = run(tmp_path / "run", "-n", "5", "--workers", "0")
+    assert result.exit_code == 3, result.output
+    assert "internal error, please report: RuntimeError: assessment broke" in " ".join(result.stderr.split())

@@ -13,15 +13,15 @@ RECIPE = load_recipe("mac_assistant")
 
 def test_template_teacher_writes_valid_multi_intent_examples():
     book = load_templates(RECIPE.templates_path, set(RECIPE.tools))
-    teacher = TemplateTeacher(book, set(RECIPE.tools), 4, seed=0)
+    teacher = TemplateTeacher(book, set(RECIPE.tools), seed=0)
     sampler = FunctionSampler.for_teacher(RECIPE.tools, RECIPE.sampling, 0, teacher)
     queries, multi, covered = set(), 0, Counter()
     for _ in range(200):
         request = sampler.draw()
-        for example in json.loads(teacher.reply(request).content)["examples"]:
+        for i, example in enumerate(json.loads(teacher.reply(request).content)["examples"]):
             errors = validate(
                 example["plan"],
-                request.tools,
+                request.tools_for(i),
                 require_join=True,
                 rules=RECIPE.rule_functions(),
                 context={"query": example["query"], "now": request.now},

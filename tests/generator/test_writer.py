@@ -4,7 +4,7 @@ from itertools import combinations
 
 import pytest
 
-from planforge.generator.writer import assign_splits, parse_splits, split_sizes
+from planforge.dataset.splits import assign_splits, parse_splits, split_sizes
 
 
 def test_splits_settings_and_assignment():

@@ -288,7 +288,7 @@ REVIEW_REPORT = {
     "unreviewed": 2,
     "verdicts": {"chosen": 6, "rejected": 3, "both": 0, "neither": 0, "disputed": 3},
     "total_exported": 9,
-    "agreement": {"method": "fleiss", "kappa": 0.6123, "percent_agreement": 0.7778, "items": 12, "annotators": 3},
+    "agreement": {"method": "krippendorff_alpha", "value": 0.6123, "percent_agreement": 0.7778, "items": 12, "annotators": 3},
     "annotators": {"ana": 12, "bo": 8, "cy": 10},
 }
 

@@ -10,6 +10,7 @@ from huggingface_hub import DatasetCard
 
 from planforge.dataset.features import PLAN_FEATURES, PLANS, REVIEWED_PAIRS
 from planforge.dataset.provenance import RunRecord
+from planforge.dataset.stats import compute_stats
 from planforge.publishing.card import (
     CardInputs,
     CardOptions,
@@ -19,7 +20,6 @@ from planforge.publishing.card import (
     reproduce_commands,
     validate_card,
 )
-from planforge.publishing.stats import compute_stats
 from tests.publishing import fixtures
 
 OPTS = CardOptions(repo_id="acme/mac-plans", source_dir="out/mac")
@@ -174,9 +174,29 @@ def test_pairs_card() -> None:
     assert "| missing_step | 6 |" in text  # what reviewers said
     assert "Reviewers wrote the chosen plan of 3 pairs and swapped chosen and rejected in 3" in text
     assert "**Pairs:** built from 12 validated examples; 12 pairs made; skipped: no_rejection 2." in text
-    assert "**Review:** 12 of 14 pairs reviewed; 3 reviewers; inter-annotator agreement fleiss 0.612" in text
+    assert "**Review:** 12 of 14 pairs reviewed; 3 reviewers; inter-annotator agreement (krippendorff alpha) 0.612" in text
     assert "ana" not in text.split("## Examples")[0]  # reviewer names stay out of the description
     assert "*rejected (wrong_function, from corruption)*" in text
     assert "| `rejected_equivalent` | whether the rejected plan is equivalent" in text
     assert "@inproceedings{rafailov2023dpo" in text
     assert "No `run.json`" not in text  # pairs have no run.json of their own
+
+
+def test_card_names_the_template_teacher_and_shows_how_to_train_and_cite() -> None:
+    run = fixtures.run_json(fixtures.sft_dataset(30))
+    run.update(teacher="template", model="template")
+    body = sft_card(run)
+    assert "written by planforge's offline template teacher (a request grammar, no language model)" in body
+    assert "teacher LLM (template" not in body
+    assert "SFTTrainer(" in body and 'load_dataset("acme/mac-plans")' in body and "for_template" in body
+    assert "## Personal information" in body and "synthetic" in body.split("## Personal information")[1][:400]
+    assert "@misc{acmemacplans" in body and "https://huggingface.co/datasets/acme/mac-plans" in body
+    llm = sft_card()  # the fixture's run: an LLM teacher
+    assert "written by a teacher LLM (openai" in llm and "DPOTrainer(" not in llm
+
+
+def test_an_imported_dataset_says_where_it_came_from() -> None:
+    from planforge.publishing.card import written_by
+
+    run = RunRecord.from_dict({"teacher": "import:bfcl", "imported_from": {"path": "/d/BFCL_v4_parallel.json"}})
+    assert written_by(run) == "imported from bfcl data (BFCL_v4_parallel.json)"

@@ -97,7 +97,7 @@ def test_pairs_reports(pairs_dir: Path, reviewed_dir: Path) -> None:
     assert 'alt="Review verdicts"' in reviewed and 'alt="Reviewer agreement"' in reviewed
     assert 'alt="Reviewers\' error kinds"' in reviewed or "Reviewers&#x27; error kinds" in reviewed
     assert "reviewed preference pairs" in reviewed and "rejected: wrong_function" in reviewed
-    assert "0.612</b><span>agreement (fleiss)" in reviewed
+    assert "0.612</b><span>agreement (krippendorff alpha)" in reviewed
     assert all(not_blank(p, min_colours=8, min_ink=0.01) for p in images(reviewed))
 
 

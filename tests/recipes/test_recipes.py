@@ -84,6 +84,7 @@ def test_unknown_recipe_name():
         load_recipe("pizza_ordering")
 
 
+@pytest.mark.slow
 def test_user_recipe_by_path_and_cli_listing(tmp_path):
     folder = copy_recipe(tmp_path, name="my_recipe")
     assert load_recipe(folder).name == "my_recipe"

@@ -16,9 +16,12 @@ In tests::
 For benchmarks (foreground process, prints ``READY http://127.0.0.1:PORT/v1`` once listening,
 exits on SIGTERM/SIGINT)::
 
-    python -m tests.support.openai_server --port 0 --latency 0.2 [--content-file F]
+    python -m tests.support.openai_server --port 0 --latency 0.2 [--content-file F | --replies-file F]
+        [--fault-rate 0.1]
 
-Endpoints: ``POST /v1/chat/completions`` (non-streaming) and ``GET /v1/models``.
+Endpoints: ``POST /v1/chat/completions`` (non-streaming), ``GET /v1/models``, and the batch API: ``POST
+/v1/files``, ``GET /v1/files/{id}[/content]``, ``POST /v1/batches``, ``GET /v1/batches/{id}`` (each batch answered
+by the same responder when it is polled, with failures and expiry as :class:`BatchBehavior` says).
 """
 
 from __future__ import annotations
@@ -44,10 +47,15 @@ from multidict import CIMultiDict
 
 __all__ = [
     "DEFAULT_CONTENT",
+    "LLAMA_CPP_JSON_SCHEMA_ERROR",
+    "BatchBehavior",
+    "LlamaCppFormats",
     "OpenAIServer",
     "Received",
     "Reply",
+    "ReplyBook",
     "Responder",
+    "messages_key",
     "script",
 ]
 
@@ -91,7 +99,7 @@ class Reply:
     drop: close the connection without sending any HTTP response (after ``delay``).
     usage: ``(prompt_tokens, completion_tokens)``; default: ~len(text)/4 of the request messages and
         of ``content``.
-    finish_reason: ``choices[0].finish_reason`` (e.g. ``"length"`` to simulate truncation).
+    finish_reason: ``choices[0].finish_reason`` (e.g. ``"length"`` to simulate truncation; :meth:`cut`).
     """
 
     content: str | dict | list | None = None
@@ -166,9 +174,99 @@ class Reply:
         return cls(status=200, body=body, headers={"Content-Type": content_type})
 
     @classmethod
+    def cut(cls, content: str | dict | list, at: int, *, delay: float = 0.0) -> Reply:
+        """The first ``at`` characters of ``content`` (JSON-encoded when not a str) with finish_reason "length":
+        a reply that reached max_tokens."""
+        text = content if isinstance(content, str) else json.dumps(content)
+        return cls(text[:at], finish_reason="length", delay=delay)
+
+    @classmethod
     def dropped(cls, delay: float = 0.0) -> Reply:
         """Close the connection without an HTTP response."""
         return cls(drop=True, delay=delay)
+
+
+def messages_key(request: dict) -> str:
+    """The key of a request by its messages (what :class:`ReplyBook` files replies under)."""
+    import hashlib
+
+    return hashlib.sha1(json.dumps(request.get("messages"), sort_keys=True).encode()).hexdigest()
+
+
+class ReplyBook:
+    """A responder that answers each request with the content filed under its messages (``{"key", "content"}``
+    lines, keys from :func:`messages_key`), the default content otherwise, after ``latency`` seconds.
+
+    ``fault_rate``: the share of distinct requests whose first attempt fails (chosen by a hash of the key, so
+    the same ones in every run), half with 429 and ``Retry-After: retry_after``, half with 500; the retry is
+    answered normally."""
+
+    def __init__(self, contents: dict[str, str], *, latency: float = 0.0, fault_rate: float = 0.0, retry_after=1):
+        self.contents = contents
+        self.latency = latency
+        self.fault_rate = fault_rate
+        self.retry_after = retry_after
+        self.lock = threading.Lock()
+        self.attempts: dict[str, int] = {}
+        self.faults = 0
+
+    @classmethod
+    def load(cls, path: str, **kw: Any) -> ReplyBook:
+        with open(path, encoding="utf-8") as handle:
+            contents = {line["key"]: line["content"] for line in map(json.loads, handle)}
+        return cls(contents, **kw)
+
+    def __call__(self, request: dict, n: int) -> Reply:
+        key = messages_key(request)
+        with self.lock:
+            attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
+        if attempt == 1 and int(key[:8], 16) / 0xFFFFFFFF < self.fault_rate:
+            with self.lock:
+                self.faults += 1
+            if int(key[8:10], 16) % 2:
+                return Reply.rate_limited(retry_after=self.retry_after, delay=self.latency)
+            return Reply.server_error(delay=self.latency)
+        return Reply(self.contents.get(key, DEFAULT_CONTENT), delay=self.latency)
+
+
+#: What llama-cpp-python's server (0.3.36) answers a ``response_format`` of type json_schema: HTTP 500 whose
+#: message is its request model's validation error, naming response_format.
+LLAMA_CPP_JSON_SCHEMA_ERROR = (
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+    "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+    "'ctx': {'expected': \"'text' or 'json_object'\"}}"
+)
+
+
+class LlamaCppFormats:
+    """A responder that treats ``response_format`` as llama-cpp-python's server does: json_schema refused with
+    HTTP 500 (:data:`LLAMA_CPP_JSON_SCHEMA_ERROR`), json_object with or without a ``schema`` accepted (llama.cpp
+    turns the schema into a grammar); what is accepted goes to ``inner``. ``refuse_schema``: refuse a schema in
+    json_object too (HTTP 400 naming it), as a server that knows only plain json_object might.
+    ``seen``: the format of each request, in order ("json_schema", "json_object+schema", "json_object", None)."""
+
+    def __init__(self, inner: Responder | ReplyLike = None, *, refuse_schema: bool = False):
+        self.inner = _normalize_responder(inner)
+        self.refuse_schema = refuse_schema
+        self.seen: list[str | None] = []
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def kind(request: dict) -> str | None:
+        response_format = request.get("response_format") or {}
+        kind = response_format.get("type")
+        return f"{kind}+schema" if kind == "json_object" and "schema" in response_format else kind
+
+    def __call__(self, request: dict, n: int) -> Any:
+        kind = self.kind(request)
+        with self.lock:
+            self.seen.append(kind)
+        if kind == "json_schema":
+            return Reply.error(500, LLAMA_CPP_JSON_SCHEMA_ERROR, type="internal_server_error")
+        if kind == "json_object+schema" and self.refuse_schema:
+            message = "response_format: extra fields not permitted ('schema')"
+            return Reply.error(400, message, type="invalid_request_error")
+        return self.inner(request, n)
 
 
 def _fmt_number(x: float) -> str:
@@ -244,6 +342,20 @@ def _prompt_text(request: dict) -> str:
     return "\n".join(parts)
 
 
+@dataclass
+class BatchBehavior:
+    """How the server's batch API treats the batches it is given (``/v1/files`` and ``/v1/batches``).
+
+    fail: request indexes (0-based, over all batch requests the server received, in order) answered with
+    ``status_code`` 500 in the error file; expire_after: a batch ends ``expired`` once it has answered this many
+    of its requests (the rest go to the error file as ``batch_expired``); polls: how many retrieves of a batch
+    see it ``in_progress`` before it is done (the requests are answered when it is done)."""
+
+    fail: frozenset[int] = frozenset()
+    expire_after: int | None = None
+    polls: int = 1
+
+
 class _App:
     """The aiohttp application plus request bookkeeping (shared by OpenAIServer and the CLI)."""
 
@@ -265,12 +377,141 @@ class _App:
         self.in_flight = 0
         self.max_in_flight = 0
         self.record_requests = True
+        self.batch = BatchBehavior()
+        self.files: dict[str, dict[str, Any]] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_polls: dict[str, int] = {}
+        self.batch_requests = 0  # requests answered through batches
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self.chat_completions)
         app.router.add_get("/v1/models", self.list_models)
+        app.router.add_post("/v1/files", self.create_file)
+        app.router.add_get("/v1/files/{id}", self.get_file)
+        app.router.add_get("/v1/files/{id}/content", self.file_content)
+        app.router.add_post("/v1/batches", self.create_batch)
+        app.router.add_get("/v1/batches/{id}", self.get_batch)
         return app
+
+    # ------------------------------------------------------------------ files and batches
+    def _json(self, obj: Any, status: int = 200) -> web.Response:
+        return web.Response(status=status, body=json.dumps(obj), content_type="application/json")
+
+    def _file(self, content: bytes, purpose: str, filename: str) -> dict[str, Any]:
+        entry = {
+            "id": f"file-{uuid.uuid4().hex[:24]}",
+            "object": "file",
+            "bytes": len(content),
+            "created_at": int(time.time()),
+            "filename": filename,
+            "purpose": purpose,
+        }
+        with self.lock:
+            self.files[entry["id"]] = {**entry, "content": content}
+        return entry
+
+    async def create_file(self, request: web.Request) -> web.Response:
+        denied = self._check_auth(request)
+        if denied is not None:
+            return denied
+        form = await request.post()
+        upload = form.get("file")
+        if upload is None or not hasattr(upload, "file"):
+            return self._json({"error": {"message": "no file", "type": "invalid_request_error"}}, 400)
+        return self._json(self._file(upload.file.read(), str(form.get("purpose", "")), upload.filename or "upload"))
+
+    async def get_file(self, request: web.Request) -> web.Response:
+        found = self.files.get(request.match_info["id"])
+        if found is None:
+            return self._json({"error": {"message": "no such file", "type": "invalid_request_error"}}, 404)
+        return self._json({k: v for k, v in found.items() if k != "content"})
+
+    async def file_content(self, request: web.Request) -> web.Response:
+        found = self.files.get(request.match_info["id"])
+        if found is None:
+            return self._json({"error": {"message": "no such file", "type": "invalid_request_error"}}, 404)
+        return web.Response(body=found["content"], content_type="application/octet-stream")
+
+    async def create_batch(self, request: web.Request) -> web.Response:
+        denied = self._check_auth(request)
+        if denied is not None:
+            return denied
+        payload = await request.json()
+        source = self.files.get(payload.get("input_file_id", ""))
+        if source is None:
+            return self._json({"error": {"message": "no such input file", "type": "invalid_request_error"}}, 400)
+        lines = [json.loads(line) for line in source["content"].decode().splitlines() if line.strip()]
+        batch = {
+            "id": f"batch_{uuid.uuid4().hex[:24]}",
+            "object": "batch",
+            "endpoint": payload.get("endpoint"),
+            "input_file_id": source["id"],
+            "completion_window": payload.get("completion_window", "24h"),
+            "status": "in_progress",
+            "output_file_id": None,
+            "error_file_id": None,
+            "created_at": int(time.time()),
+            "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+            "metadata": payload.get("metadata"),
+        }
+        with self.lock:
+            self.batches[batch["id"]] = {**batch, "lines": lines}
+            self.batch_polls[batch["id"]] = 0
+        return self._json(batch)
+
+    async def get_batch(self, request: web.Request) -> web.Response:
+        found = self.batches.get(request.match_info["id"])
+        if found is None:
+            return self._json({"error": {"message": "no such batch", "type": "invalid_request_error"}}, 404)
+        with self.lock:
+            self.batch_polls[found["id"]] += 1
+            due = self.batch_polls[found["id"]] > self.batch.polls and found["status"] == "in_progress"
+        if due:
+            await self._run_batch(found)
+        return self._json({k: v for k, v in found.items() if k != "lines"})
+
+    async def _run_batch(self, batch: dict[str, Any]) -> None:
+        """Answer a batch's requests with the responder: an output file, an error file, the final status."""
+        output, errors = [], []
+        expired = False
+        for position, line in enumerate(batch["lines"]):
+            custom_id = line["custom_id"]
+            if self.batch.expire_after is not None and position >= self.batch.expire_after:
+                expired = True
+                error = {"code": "batch_expired", "message": "This request could not be executed before expiry."}
+                errors.append(
+                    {
+                        "id": f"batch_req_{uuid.uuid4().hex[:12]}",
+                        "custom_id": custom_id,
+                        "response": None,
+                        "error": error,
+                    }
+                )
+                continue
+            with self.lock:
+                index = self.batch_requests
+                self.batch_requests += 1
+            if index in self.batch.fail:
+                body = json.loads(_error_body("The server had an error processing your request.", "server_error"))
+                response = {"status_code": 500, "request_id": f"req_{uuid.uuid4().hex[:12]}", "body": body}
+                errors.append({"id": f"batch_req_{index}", "custom_id": custom_id, "response": response, "error": None})
+                continue
+            result = self.responder(line["body"], index)
+            if inspect.isawaitable(result):
+                result = await result
+            reply = _as_reply(result)
+            body = json.loads(self._build_response(line["body"], Reply(reply.content)).body)
+            response = {"status_code": 200, "request_id": f"req_{uuid.uuid4().hex[:12]}", "body": body}
+            output.append({"id": f"batch_req_{index}", "custom_id": custom_id, "response": response, "error": None})
+        batch["request_counts"] = {"total": len(batch["lines"]), "completed": len(output), "failed": len(errors)}
+        if output:
+            text = "".join(json.dumps(line) + "\n" for line in output).encode()
+            batch["output_file_id"] = self._file(text, "batch_output", "output.jsonl")["id"]
+        if errors:
+            text = "".join(json.dumps(line) + "\n" for line in errors).encode()
+            batch["error_file_id"] = self._file(text, "batch_output", "errors.jsonl")["id"]
+        batch["status"] = "expired" if expired else "completed"
 
     def _check_auth(self, request: web.Request) -> web.Response | None:
         if self.api_key is None:
@@ -440,8 +681,11 @@ class OpenAIServer:
         port: int = 0,
         models: Sequence[str] = (DEFAULT_MODEL,),
         shutdown_timeout: float = 0.5,
+        batch: BatchBehavior | None = None,
     ) -> None:
         self._app = _App(responder, api_key=api_key, models=models)
+        if batch is not None:
+            self._app.batch = batch
         self._host = host
         self._port = port
         self._shutdown_timeout = shutdown_timeout
@@ -551,6 +795,25 @@ class OpenAIServer:
             return list(self._app.errors)
 
     @property
+    def batches(self) -> list[dict]:
+        """The batches created so far (without their request lines), in order."""
+        with self._app.lock:
+            return [{k: v for k, v in b.items() if k != "lines"} for b in self._app.batches.values()]
+
+    @contextlib.contextmanager
+    def file_lines(self, file_id: str):
+        """The JSON lines of an uploaded or produced file."""
+        with self._app.lock:
+            content = self._app.files[file_id]["content"]
+        yield [json.loads(line) for line in content.decode().splitlines() if line.strip()]
+
+    @property
+    def batch_requests(self) -> int:
+        """Requests answered through batches (not counted in :attr:`count`)."""
+        with self._app.lock:
+            return self._app.batch_requests
+
+    @property
     def max_in_flight(self) -> int:
         """Highest number of chat-completion requests being handled at the same time."""
         with self._app.lock:
@@ -565,7 +828,10 @@ async def _cli_main(args: argparse.Namespace) -> None:
     else:
         content = args.content if args.content is not None else DEFAULT_CONTENT
     fixed = Reply(content=content, delay=args.latency)
-    app = _App(lambda request, n: fixed, api_key=args.api_key)
+    responder: Responder = lambda request, n: fixed  # noqa: E731
+    if args.replies_file:
+        responder = ReplyBook.load(args.replies_file, latency=args.latency, fault_rate=args.fault_rate)
+    app = _App(responder, api_key=args.api_key)
     app.record_requests = False  # long benchmark runs must not grow memory
     sock = _bind(args.host, args.port)
     runner = await _start(app, sock, shutdown_timeout=1.0)
@@ -594,6 +860,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--content-file", help="file whose text is the assistant content of every answer")
     p.add_argument("--content", help="assistant content of every answer (default: a small JSON document)")
     p.add_argument("--api-key", help="require 'Authorization: Bearer <key>'")
+    p.add_argument("--replies-file", help="JSONL of {key, content}: the answer to each request by its messages")
+    p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests whose first attempt fails")
     args = p.parse_args(argv)
     asyncio.run(_cli_main(args))
     return 0

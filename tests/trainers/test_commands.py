@@ -221,6 +221,9 @@ def test_train_dpo_from_the_sft_adapter_and_from_scratch(pairs_dir, tiny_model_d
         ],
     )
     assert metrics["train_steps"] == 2 and metrics["eval_pairs"] == 4
+    saved = read_json(out / "metrics.json")  # the step figures (the first step left out) and what they depend on
+    assert saved["train_seconds_per_step"] > 0 and saved["train_cpu_seconds_per_step"] > 0
+    assert {"train_first_step_seconds", "torch_threads", "omp_wait_policy"} <= set(saved)
     run = assert_run_files(out, "train dpo")
     assert run["start_adapter"] == str(sft_dir)
     assert (out / "adapter_model.safetensors").is_file() and not (out / "ref").exists()
@@ -353,6 +356,37 @@ def test_eval_plans_reports_relevance_on_no_call_examples(tmp_path):
     assert scored[4]["errors"][0]["code"] == "unexpected_call"  # a call where no function serves the request
 
 
+DEV_SET = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "mac_dev.jsonl"
+
+
+def test_eval_toolrag_reads_the_hand_written_dev_set(toolrag_dir, tmp_path):
+    # benchmarks/transfer.py scores each classifier on the JSONL dev set, whose rows offer the recipe's 16 functions
+    metrics = ok(
+        eval_app,
+        ["toolrag", "--classifier", toolrag_dir, "--data", DEV_SET, "--no-baseline", "--latency-requests", 0],
+    )
+    items = DEV_SET.read_text(encoding="utf-8").splitlines()
+    assert metrics["split"] == "test" and metrics["examples"] == len(items)
+    needed = [t for line in items for t in json.loads(line)["target_tools"]]
+    assert metrics["mean_needed"] == pytest.approx(len(needed) / len(items))
+
+
+def test_eval_plans_reads_the_hand_written_dev_set(sft_dir, tmp_path):
+    items = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"id": i["id"], "plan": i["plan"]}) + "\n" for i in items))
+    metrics = ok(eval_app, ["plans", "--predictions", gold, "--data", DEV_SET])
+    assert metrics["examples"] == len(items)
+    assert metrics["success_rate"] == metrics["strict_success_rate"] == metrics["validity_rate"] == 1.0
+    # and a model (+ adapter) writes plans for its first requests
+    out = tmp_path / "ev"
+    args = ["plans", "--adapter", sft_dir, "--data", DEV_SET, "--max-examples", 2, "--max-new-tokens", 8]
+    metrics = ok(eval_app, [*args, "--out", out])
+    assert metrics["examples"] == 2
+    ids = [json.loads(line)["id"] for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert ids == [i["id"] for i in items[:2]]
+
+
 def one_line_error(result) -> str:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
@@ -396,5 +430,12 @@ def test_config_errors_are_one_line_before_training(plans_dir, pairs_dir, tiny_m
     assert "no split 'dev'" in message
     message = one_line_error(invoke(eval_app, ["toolrag", "--classifier", tmp_path, "--data", plans_dir]))
     assert "not a ToolRAG classifier directory" in message
-    for out in ("o1", "o2", "o3", "o4", "o5"):
+    for command in (
+        ["sft", "--data", plans_dir, "--model", tiny_model_dir],
+        ["dpo", "--pairs", pairs_dir, "--model", tiny_model_dir],
+        ["toolrag", "--data", plans_dir],
+    ):
+        message = one_line_error(invoke(train_app, [*command, "--out", tmp_path / "o6", "--threads", 0]))
+        assert "--threads must be at least 1" in message
+    for out in ("o1", "o2", "o3", "o4", "o5", "o6"):
         assert not (tmp_path / out).exists()  # nothing was trained or written

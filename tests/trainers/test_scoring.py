@@ -171,6 +171,7 @@ def test_prompt_token_savings_counts_the_system_prompt(mac_tools):
 
     selected = [["send_sms", "get_phone_number"], ["create_note"]]
     saved = prompt_token_savings(words, mac_tools, selected)
+
     def system_prompt(tools):
         return with_function_list(prompt_messages(""), tools)[0]["content"]
 
@@ -215,7 +216,9 @@ def test_prompts_are_the_datasets_own(mac_tools):
     assert Example.from_row(custom).instructions == "Plan it."
     shown = mac_tools.subset(["create_note"])
     listed = with_function_list(row_prompt(custom), shown)[0]["content"]
-    assert listed.startswith("Plan it.\n\nThe current date and time is 2026-01-01 00:00:00.\n\nFunctions:\ncreate_note(")
+    assert listed.startswith(
+        "Plan it.\n\nThe current date and time is 2026-01-01 00:00:00.\n\nFunctions:\ncreate_note("
+    )
     assert row_plan(row).function_names() == examples[0].plan.function_names()
 
 

@@ -23,14 +23,16 @@ from .test_commands import ok
 pytestmark = pytest.mark.torch
 
 
-def _trainer(plans_dir, tiny_model_dir, tmp_path, **config):
+def _trainer(plans_dir, tiny_model_dir, tmp_path, *, evaluation=False, **config):
     ds = load_dataset_of_kind(plans_dir, kind=PLANS, columns=PLAN_COLUMNS_SFT)
     model, tokenizer = load_causal_lm(str(tiny_model_dir))
     rows, _ = build_sft_rows(ds["train"].select(range(6)), where="test", tokenizer=tokenizer)
+    eval_rows, _ = build_sft_rows(ds["validation"].select(range(3)), where="test", tokenizer=tokenizer)
     cfg = SFTRunConfig(
         data=str(plans_dir), model=str(tiny_model_dir), out=str(tmp_path), max_steps=1, batch_size=3, **config
     )
-    return make_trainer(cfg, model, tokenizer, datasets.Dataset.from_list(rows))
+    eval_ds = datasets.Dataset.from_list(eval_rows) if evaluation else None
+    return make_trainer(cfg, model, tokenizer, datasets.Dataset.from_list(rows), eval_ds)
 
 
 def test_plan_token_loss_matches_trl_loss_gradients_and_metrics(plans_dir, tiny_model_dir, tmp_path):
@@ -60,6 +62,31 @@ def test_plan_token_loss_matches_trl_loss_gradients_and_metrics(plans_dir, tiny_
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
 
 
+def test_training_and_evaluation_take_the_plan_token_path(plans_dir, tiny_model_dir, tmp_path, monkeypatch):
+    """The saving is real only if ``train()`` and ``evaluate()`` reach it: on CPU TRL's own loss never runs (a
+    TRL release that passed other inputs, asked for the outputs or renamed an attribute would fall back silently)."""
+    trainer = _trainer(plans_dir, tiny_model_dir, tmp_path, evaluation=True, lora_dropout=0.0)
+    calls = {"ours": 0, "theirs": 0}
+
+    def counted(cls, who):
+        original = cls.compute_loss
+
+        def compute_loss(self, *args, **kwargs):
+            calls[who] += 1
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "compute_loss", compute_loss)
+
+    counted(type(trainer), "ours")
+    counted(SFTTrainer, "theirs")
+    trainer.train()
+    ev = trainer.evaluate()
+    assert calls == {"ours": 2, "theirs": 0}  # one training step, one evaluation batch
+    logged = [h for h in trainer.state.log_history if "loss" in h]
+    assert logged and "entropy" in logged[0] and "mean_token_accuracy" in logged[0]
+    assert ev["eval_loss"] > 0 and 0 <= ev["eval_mean_token_accuracy"] <= 1
+
+
 def test_lora_on_the_last_layers_only(tiny_model_dir):
     model, _ = load_causal_lm(str(tiny_model_dir))
     layers = decoder_layer_count(model)
@@ -78,9 +105,13 @@ def test_train_sft_lora_layers_writes_adapters_only_there(plans_dir, tiny_model_
     metrics = ok(
         train_app,
         ["sft", "--data", plans_dir, "--model", tiny_model_dir, "--out", out, "--max-steps", 2, "--batch-size", 4]
-        + ["--lora-layers", 1],
+        + ["--lora-layers", 1, "--threads", 1],
     )
     assert metrics["train_steps"] == 2
+    # the step figures: the second step's wall and CPU time (the first is warm-up), and what they depend on
+    assert metrics["train_first_step_seconds"] > 0 and metrics["train_seconds_per_step"] > 0
+    assert metrics["train_cpu_seconds_per_step"] > 0 and metrics["torch_threads"] == 1
+    assert "omp_wait_policy" in metrics and metrics["load_average_1m"] >= 0
     with safe_open(out / "adapter_model.safetensors", "pt") as weights:
         keys = list(weights.keys())
     assert keys and all(".layers.1." in key for key in keys)

@@ -1,10 +1,14 @@
 """The compiled fast path must answer exactly as jsonschema does."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from planforge.validators.schema_check import compile_fast
+from planforge.plan import Step
+from planforge.tools import tool_from_dict
+from planforge.validators.arguments import _type_error
+from planforge.validators.schema_check import FunctionChecker, Mismatch, compile_fast
 
 leaf_types = st.sampled_from(["string", "integer", "number", "boolean", "null", "array", "object"])
 type_keyword = leaf_types | st.lists(leaf_types, min_size=1, max_size=3, unique=True)
@@ -37,9 +41,24 @@ values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(schemas, values)
 def test_fast_predicate_equals_jsonschema(schema, value):
     fast = compile_fast(schema)
     assert fast is not None
     assert fast(value) == Draft202012Validator(schema).is_valid(value), (schema, value)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000)
+@given(type_keyword, values)
+def test_type_only_mismatches_are_worded_as_jsonschema_words_them(kind, value):
+    schema = {"type": kind, "description": "annotations do not count"}
+    reference = list(Draft202012Validator(schema).iter_errors(value))
+    if not reference:
+        return
+    checker = FunctionChecker(tool_from_dict({"name": "f", "parameters": {"properties": {"x": schema}}}))
+    step = Step(1, "f", (), {"x": value})
+    shortcut = [_type_error(m, step, "f()").message for m in checker._explain("x", value)]
+    assert shortcut == [_type_error(Mismatch.of(e, prefix=("x",)), step, "f()").message for e in reference]

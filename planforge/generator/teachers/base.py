@@ -3,9 +3,9 @@
 A reply is a :class:`~planforge.llms.ChatReply` (content, token counts, whether it came from the cache), so the
 template teacher and an LLM teacher feed the run loop the same way. A teacher that can write plans of given
 shapes on request (the offline template teacher) declares them as a :class:`ShapeCatalog` in ``shapes``; the
-sampler then aims each request at one shape, weighted towards structures that are rare so far, and names it in
-``TeacherRequest.shape``. A teacher without shapes (an LLM, which writes whatever the targets ask) gets function
-sets from the recipe's co-use graph."""
+sampler then aims each example of a request at one shape, weighted towards structures that are rare so far,
+and names them in ``TeacherRequest.shapes``, each with its own offered functions. A teacher without shapes (an
+LLM, which writes whatever the targets ask) gets one function set per request from the recipe's co-use graph."""
 
 from __future__ import annotations
 
@@ -25,10 +25,11 @@ TeacherError = LLMError  # a request that failed after retries; ``fatal`` ones s
 class Shape:
     """One kind of plan a teacher writes on request."""
 
-    id: str  # what TeacherRequest.shape says to ask for it
+    id: str  # what TeacherRequest.shapes says to ask for it
     functions: frozenset[str]
     structure: str  # planforge.structures key of the plans it makes
     stratum: str  # the group of shapes whose share of requests the catalog fixes (e.g. "3 calls")
+    weight: float = 1.0  # how often people ask this, relative to the other shapes of its stratum
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,20 @@ class ShapeCatalog:
 class TeacherRequest:
     seq: int  # 0-based position in the run; replies are consumed in this order
     targets: tuple[str, ...]  # functions the examples should use
-    tools: ToolSet  # offered: targets + distractors, shuffled
+    tools: ToolSet  # offered: targets + distractors, shuffled (the first example's, where each has its own)
     now: str  # the fixed "now" that relative dates resolve against
     num_examples: int
-    shape: str | None = None  # Shape.id, for a teacher that declared shapes; None: any plan using the targets
+    # for a teacher that declared shapes: Shape.id per example (the first uses exactly the targets) and the
+    # functions offered with each; empty: every example uses the targets and is offered ``tools``
+    shapes: tuple[str, ...] = ()
+    example_tools: tuple[ToolSet, ...] = ()
     #: requests none of the offered functions serves (relevance detection): no targets, the plan is ``join()``
     #: alone, and the examples are marked ``meta.no_call``
     no_call: bool = False
+
+    def tools_for(self, example: int) -> ToolSet:
+        """The functions offered with one example of the reply (its position in the reply)."""
+        return self.example_tools[example] if example < len(self.example_tools) else self.tools
 
     @property
     def request_id(self) -> str:

@@ -7,42 +7,14 @@ the client brings structured output, retries, rate limits and the reply cache (:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from planforge.generator.teachers.base import TeacherReply, TeacherRequest
 from planforge.llms.base import ChatClient, ClientStats
 from planforge.prompting import PLANNER_INSTRUCTIONS, render_function
 from planforge.recipes.loader import Recipe
-
-DEFAULT_SYSTEM_PROMPT = """\
-You write training data for a small on-device planner model. Each example is a realistic request a user \
-might type or say to their assistant, and the plan the planner should output for it.
-
-{planner_instructions}
-
-The functions the assistant can call:
-{functions}
-
-Rules the plans must follow:
-{rules}
-
-Examples of requests and plans:
-{few_shot}
-
-Answer with JSON only: {{"examples": [{{"query": "...", "plan": "1. ...\\n2. join()"}}]}}."""
-
-DEFAULT_USER_PROMPT = """\
-Write {num_examples} new examples. Each request must need these functions: {targets}. The other listed \
-functions are distractors: use one only if the request truly needs it. Vary the wording, length and \
-register of the requests; use concrete names, topics, places and times. The current date and time is \
-{now}: resolve relative dates ("tomorrow at 3pm", "next Friday") against it."""
-
-DEFAULT_NO_CALL_PROMPT = """\
-Write {num_examples} new examples of requests that none of the listed functions can serve, so the plan calls \
-nothing and is exactly "1. join()". Mix questions the assistant cannot look up, small talk, and requests for \
-things no listed function does (a phone call, music, the weather, or a listed kind of task whose function is \
-missing from the list, such as an email when no email function is listed). Make them sound like the other \
-requests a user types or says to their assistant. The current date and time is {now}."""
+from planforge.recipes.prompts import DEFAULT_NO_CALL_PROMPT, DEFAULT_SYSTEM_PROMPT, DEFAULT_USER_PROMPT
 
 EXAMPLES_SCHEMA = {
     "type": "object",
@@ -75,13 +47,23 @@ class LLMTeacher:
         *,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        diversity: Any = None,
     ):
         self.recipe = recipe
+        #: the recipe's personas and scenarios (planforge.generator.diversity), one of each per request
+        self.diversity = diversity
+        self.screen = None
+        if diversity is not None:
+            from planforge.generator.diversity import MetaScreen
+
+            self.screen = MetaScreen(diversity)
         self.client = client
         self.model = client.model
         self.endpoint = client.endpoint
         self.temperature = recipe.teacher["temperature"] if temperature is None else temperature
         self.max_tokens = max_tokens or recipe.teacher["max_tokens"]
+        self._functions = {spec.name: render_function(spec) for spec in recipe.tools.specs}
+        self._system = lru_cache(maxsize=1024)(self._system_for)  # by offered functions, in order
 
     @property
     def stats(self) -> ClientStats:
@@ -90,6 +72,23 @@ class LLMTeacher:
     # -- prompt ----------------------------------------------------------------------------------------
 
     def messages(self, request: TeacherRequest) -> list[dict[str, Any]]:
+        """The system turn depends only on the offered functions (built once per set), the user turn on the
+        targets (a no-call request's: none of the functions serves it), the count and "now"."""
+        teacher = self.recipe.teacher
+        system = self._system(tuple(request.tools))
+        if request.no_call:
+            user = teacher.get("no_call_prompt", DEFAULT_NO_CALL_PROMPT).format(
+                num_examples=request.num_examples, now=request.now
+            )
+        else:
+            user = teacher.get("user_prompt", DEFAULT_USER_PROMPT).format(
+                num_examples=request.num_examples, targets=", ".join(request.targets), now=request.now
+            )
+        if self.diversity is not None:
+            user = f"{user}\n\n{self.diversity.prompt_line(request.seq)}"
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def _system_for(self, offered: tuple[str, ...]) -> str:
         teacher = self.recipe.teacher
         few_shot = (
             "\n\n".join(
@@ -99,21 +98,12 @@ class LLMTeacher:
             or "(none)"
         )
         rules = "\n".join(f"- {r.description}" for r in self.recipe.rules) or "- (none)"
-        system = teacher.get("system_prompt", DEFAULT_SYSTEM_PROMPT).format(
+        return teacher.get("system_prompt", DEFAULT_SYSTEM_PROMPT).format(
             planner_instructions=teacher.get("planner_instructions", PLANNER_INSTRUCTIONS),
-            functions="\n".join(render_function(spec) for spec in request.tools.specs),
+            functions="\n".join(self._functions[name] for name in offered),
             rules=rules,
             few_shot=few_shot,
         )
-        if request.no_call:
-            user = teacher.get("no_call_prompt", DEFAULT_NO_CALL_PROMPT).format(
-                num_examples=request.num_examples, now=request.now
-            )
-        else:
-            user = teacher.get("user_prompt", DEFAULT_USER_PROMPT).format(
-                num_examples=request.num_examples, targets=", ".join(request.targets), now=request.now
-            )
-        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def render(self, request: TeacherRequest) -> str:
         return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in self.messages(request))
@@ -125,6 +115,15 @@ class LLMTeacher:
 
     async def complete(self, request: TeacherRequest) -> TeacherReply:
         return await self.client.chat(self.messages(request), self.sampling_params())
+
+    def attach_journal(self, journal: Any) -> None:
+        """Hand the run's batch journal to the client's batch layer, when it has one."""
+        layer: Any = self.client
+        while layer is not None:
+            if hasattr(layer, "attach_journal"):
+                layer.attach_journal(journal)
+                return
+            layer = getattr(layer, "inner", None)
 
     async def aclose(self) -> None:
         await self.client.aclose()

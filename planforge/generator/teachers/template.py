@@ -25,10 +25,18 @@ from planforge.generator.teachers.grammar.book import GRAMMAR_SCHEMA, Book, Gram
 from planforge.generator.teachers.grammar.frames import build_plan, draw_frames
 from planforge.generator.teachers.grammar.noise import add_noise
 from planforge.generator.teachers.grammar.realize import Writer
-from planforge.generator.teachers.grammar.shapes import ShapeSpec, enumerate_shapes, shape_functions, unit_steps
+from planforge.generator.teachers.grammar.shapes import (
+    ShapeSpec,
+    Unit,
+    all_units,
+    enumerate_shapes,
+    shape_functions,
+    shape_weight,
+    unit_steps,
+)
 from planforge.generator.teachers.no_call import EMPTY_PLAN, compose_no_call
 from planforge.plan import parse_plan
-from planforge.structures import structure_key
+from planforge.structures import Graph, canonical_key, plan_graph
 
 TEMPLATES_SCHEMA = GRAMMAR_SCHEMA
 TemplateError = GrammarError
@@ -39,7 +47,7 @@ UNOFFERED_SHARE = 0.5  # of a no-call request's examples, those asking for funct
 def load_templates(path: Path, known_functions: set[str]) -> Book:
     """The recipe's grammar file, checked (raises TemplateError naming the file and the field)."""
     book = load_book(Path(path))
-    if not any(shape_functions(s) <= known_functions for s in _specs(4)):
+    if not any(shape_functions(ShapeSpec((u,))) <= known_functions for u in all_units()):
         raise TemplateError(f"{path}: the grammar writes none of the recipe's functions")
     return book
 
@@ -50,27 +58,47 @@ def _specs(max_functions: int) -> tuple[ShapeSpec, ...]:
 
 
 def stratum(spec: ShapeSpec) -> str:
-    """The sampler's group for a shape: its step count, and whether it joins two unrelated asks."""
+    """The sampler's group for a shape: its step count, and whether it joins two or three unrelated asks."""
     steps = sum(unit_steps(u) for u in spec.units)
-    return f"{steps} calls" + (", two asks" if len(spec.units) > 1 else "")
+    return f"{steps} calls" + {1: "", 2: ", two asks"}.get(len(spec.units), ", three asks")
+
+
+def _unit_graph(book: Book, unit: Unit) -> tuple[Graph, str]:
+    """A unit's plan graph and structure key (a shape's plan is its units' plans side by side: the units share
+    no person, file or step)."""
+    spec = ShapeSpec((unit,))
+    plan, _ = build_plan(spec, draw_frames(spec, book.lexicon, random.Random(spec.id), _CATALOG_NOW))
+    graph = plan_graph(parse_plan(plan))
+    return graph, canonical_key(*graph)
 
 
 def _catalog(book: Book, specs: Iterable[ShapeSpec]) -> ShapeCatalog:
+    graphs: dict[Unit, tuple[Graph, str]] = {}
+    keys: dict[tuple[str, ...], str] = {}  # the units' keys, sorted -> the shape's key
     shapes = []
     for spec in specs:
-        rng = random.Random(spec.id)
-        plan, _ = build_plan(spec, draw_frames(spec, book.lexicon, rng, _CATALOG_NOW))
-        shapes.append(Shape(spec.id, shape_functions(spec), structure_key(parse_plan(plan)), stratum(spec)))
+        parts = [graphs.get(u) or graphs.setdefault(u, _unit_graph(book, u)) for u in spec.units]
+        together = tuple(sorted(key for _, key in parts))
+        if together not in keys:
+            keys[together] = parts[0][1] if len(parts) == 1 else canonical_key(*_side_by_side([g for g, _ in parts]))
+        shapes.append(Shape(spec.id, shape_functions(spec), keys[together], stratum(spec), shape_weight(spec)))
     strata = {s.stratum for s in shapes}
+    weight = {"": 1 - book.two_asks - book.three_asks, ", two asks": book.two_asks, ", three asks": book.three_asks}
     mix = {}
     for name in strata:
-        steps = int(name.split()[0])
-        share = book.mix_calls.get(steps, 0.0)
-        both = {f"{steps} calls", f"{steps} calls, two asks"} <= strata
-        if both:
-            share *= book.two_asks if "two asks" in name else 1 - book.two_asks
-        mix[name] = share
+        steps, _, kind = name.partition(" calls")
+        present = sum(w for k, w in weight.items() if f"{steps} calls{k}" in strata)
+        mix[name] = book.mix_calls.get(int(steps), 0.0) * weight[kind] / present if present else 0.0
     return ShapeCatalog(tuple(shapes), mix)
+
+
+def _side_by_side(graphs: list[Graph]) -> Graph:
+    names: list[str] = []
+    edges: list[tuple[int, int]] = []
+    for part_names, part_edges in graphs:
+        edges += [(u + len(names), v + len(names)) for u, v in part_edges]
+        names += part_names
+    return tuple(names), tuple(edges)
 
 
 class TemplateTeacher:
@@ -81,17 +109,24 @@ class TemplateTeacher:
     endpoint = None
     stats = None
 
-    def __init__(self, book: Book, offered: set[str], max_functions: int, seed: int):
+    def __init__(self, book: Book, offered: set[str], seed: int = 0, max_functions: int | None = None):
         self.book = book
         self.seed = seed
-        self.specs = {s.id: s for s in _specs(max_functions) if shape_functions(s) <= offered}
+        limit = book.max_functions if max_functions is None else max_functions
+        self.specs = {s.id: s for s in _specs(limit) if shape_functions(s) <= offered}
         if not self.specs:
             raise TemplateError("the grammar covers none of the recipe's functions")
+        self._by_functions: dict[frozenset[str], list[ShapeSpec]] = {}
+        for spec in self.specs.values():
+            self._by_functions.setdefault(shape_functions(spec), []).append(spec)
         self.shapes = _catalog(book, self.specs.values())
+        self._unoffered_by_offer: dict[frozenset[str], dict[int, list[ShapeSpec]]] = {}
 
     def render(self, request: TeacherRequest) -> str:
-        what = request.shape or ", ".join(request.targets)
-        return f"(template teacher: writes {request.num_examples} requests and plans of the shape {what})"
+        if request.no_call:
+            return f"(template teacher: writes {request.num_examples} requests no offered function serves, plan join())"
+        what = "; ".join(request.shapes) if request.shapes else ", ".join(request.targets)
+        return f"(template teacher: writes {request.num_examples} requests and plans of the shapes {what})"
 
     async def complete(self, request: TeacherRequest) -> TeacherReply:
         return self.reply(request)
@@ -102,9 +137,13 @@ class TemplateTeacher:
         if request.no_call:
             examples = [self.compose_no_call(request, rng, now) for _ in range(request.num_examples)]
             return TeacherReply(json.dumps({"examples": examples}, ensure_ascii=False))
-        fixed = self.specs.get(request.shape) if request.shape else None
-        matching = [fixed] if fixed else self._matching(request)
-        examples = [self.compose(rng.choice(matching), rng, now) for _ in range(request.num_examples)]
+        fixed = [self.specs[s] for s in request.shapes if s in self.specs]
+        if fixed:
+            specs = [fixed[i % len(fixed)] for i in range(request.num_examples)]
+        else:
+            matching = self._matching(request)
+            specs = [rng.choice(matching) for _ in range(request.num_examples)]
+        examples = [self.compose(spec, rng, now) for spec in specs]
         return TeacherReply(json.dumps({"examples": examples}, ensure_ascii=False))
 
     async def aclose(self) -> None:
@@ -113,30 +152,41 @@ class TemplateTeacher:
     def _matching(self, request: TeacherRequest) -> list[ShapeSpec]:
         """Shapes for a request that names functions only: those using the offered functions that share the
         most with the targets (all of them when one can)."""
-        targets, offered = set(request.targets), set(request.tools)
-        usable = [s for s in self.specs.values() if shape_functions(s) <= offered]
-        exact = [s for s in usable if shape_functions(s) == targets]
-        if exact:
-            return exact
-        best = max(len(shape_functions(s) & targets) for s in usable)
-        return [s for s in usable if len(shape_functions(s) & targets) == best]
+        targets, offered = frozenset(request.targets), set(request.tools)
+        if targets in self._by_functions and targets <= offered:
+            return self._by_functions[targets]
+        usable = {f: specs for f, specs in self._by_functions.items() if f <= offered}
+        best = max(len(f & targets) for f in usable)
+        return [s for f, specs in usable.items() if len(f & targets) == best for s in specs]
 
     def compose_no_call(self, request: TeacherRequest, rng: random.Random, now: datetime) -> dict[str, str]:
         """One request none of the offered functions serves, with the empty plan: a grammar request whose
         functions were all left out of the offer, or a question, chit-chat or an ask no function does."""
-        offered = set(request.tools)
-        unoffered = [s for s in self.specs.values() if not shape_functions(s) & offered]
-        if unoffered and rng.random() < UNOFFERED_SHARE:
+        by_size = self._unoffered(frozenset(request.tools))
+        if by_size and rng.random() < UNOFFERED_SHARE:
             # mostly one missing ask ("email Sid"), not four: the size is drawn first, weighted towards small ones
-            sizes = sorted({len(shape_functions(s)) for s in unoffered})
+            sizes = sorted(by_size)
             size = rng.choices(sizes, [1 / n for n in sizes])[0]
-            spec = rng.choice([s for s in unoffered if len(shape_functions(s)) == size])
+            spec = rng.choice(by_size[size])
             return {**self.compose(spec, rng, now), "plan": EMPTY_PLAN}
         lexicon = self.book.lexicon
         people = [p.name for p in lexicon.people if not p.literal] or ["Sid"]
         places = [p.name for p in lexicon.places] or ["the office"]
         example = compose_no_call(rng, people=people, places=places)
         return {"query": example["query"], "plan": example["plan"]}
+
+    def _unoffered(self, offered: frozenset[str]) -> dict[int, list[ShapeSpec]]:
+        """The shapes using none of ``offered``, by their number of functions (once per offered set)."""
+        found = self._unoffered_by_offer.get(offered)
+        if found is None:
+            found = {}
+            for spec in self.specs.values():
+                functions = shape_functions(spec)
+                if not functions & offered:
+                    found.setdefault(len(functions), []).append(spec)
+            if len(self._unoffered_by_offer) < 4096:
+                self._unoffered_by_offer[offered] = found
+        return found
 
     def compose(self, spec: ShapeSpec, rng: random.Random, now: datetime) -> dict[str, str]:
         """One request and its plan (LLMCompiler text) for a shape."""

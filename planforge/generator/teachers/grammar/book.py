@@ -128,6 +128,8 @@ GRAMMAR_SCHEMA = {
             "properties": {
                 "calls": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
                 "two_asks": {"type": "number", "minimum": 0, "maximum": 1},
+                "three_asks": {"type": "number", "minimum": 0, "maximum": 1},
+                "max_functions": {"type": "integer", "minimum": 1},
             },
         },  # fmt: skip
     },
@@ -161,7 +163,9 @@ class Book:
     noise_rate: float
     abbreviations: dict[str, list[str]]
     mix_calls: dict[int, float]
-    two_asks: float
+    two_asks: float  # share of the requests of a plan length that join two unrelated asks
+    three_asks: float  # ... that join three
+    max_functions: int  # the most distinct functions one request's plan uses
 
 
 def load_book(path: Path) -> Book:
@@ -179,6 +183,8 @@ def load_book(path: Path) -> Book:
     missing = sorted(set(ASK_KINDS) - set(raw["acts"]))
     if missing:
         raise GrammarError(f"{path}: field 'acts': no templates for {', '.join(missing)}")
+    if raw["mix"].get("two_asks", 0) + raw["mix"].get("three_asks", 0) > 1:
+        raise GrammarError(f"{path}: field 'mix': two_asks and three_asks add up to more than 1")
     unknown_outputs = sorted({*PRODUCERS, "meeting"} - {"file"} - set(raw["outputs"]))
     if unknown_outputs:
         raise GrammarError(f"{path}: field 'outputs': missing {', '.join(unknown_outputs)}")
@@ -198,6 +204,8 @@ def load_book(path: Path) -> Book:
         abbreviations=raw.get("noise", {}).get("abbreviations", {}),
         mix_calls={int(k): float(v) for k, v in raw["mix"]["calls"].items()},
         two_asks=float(raw["mix"].get("two_asks", 0.0)),
+        three_asks=float(raw["mix"].get("three_asks", 0.0)),
+        max_functions=int(raw["mix"].get("max_functions", 4)),
     )  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from planforge.generator.teachers.grammar.lexicon import (
     ReminderList,
     Transport,
 )
-from planforge.generator.teachers.grammar.shapes import Ask, ShapeSpec, Unit
+from planforge.generator.teachers.grammar.shapes import Ask, ShapeSpec, Unit, lookup_function
 from planforge.generator.teachers.grammar.when import Length, Moment, draw_length, draw_moment
 from planforge.plan import format_value
 
@@ -52,6 +52,7 @@ class Frame:
     content: str | None = None
     content_is_thing: bool = False  # a noun phrase the note lists, not free text
     file: File | None = None  # the document a producer opens or summarizes
+    owner: Person | None = None  # whose email address or phone number a producer looks up to send on
 
 
 def draw_frames(spec: ShapeSpec, lexicon: Lexicon, rng: random.Random, now: datetime) -> list[list[Frame]]:
@@ -71,18 +72,23 @@ def _draw(
 ) -> Frame:
     frame = Frame(ask)
     act = ask.act
-    producer = unit.producer.act if unit.producer else None
+    # the producer whose output this ask takes (an ask to the same people that does not use it has none)
+    producer = unit.producer.act if unit.producer and ask.uses else None
     if ask.same and before is not None:
-        frame.people = [p for p in before.people if not p.literal][: max(ask.people, 1)]
+        same_kind = lookup_function(act) == lookup_function(before.ask.act)
+        frame.people = [p for p in before.people if same_kind or not p.literal]
     else:
-        frame.people = lex.people_sample(rng, ask.people, used)
-    if ask.literal:
+        # "my roommate" last: "Sid, my roommate and Maya" could be two people
+        frame.people = sorted(lex.people_sample(rng, ask.people, used), key=lambda p: p.name.startswith("my "))
+    if ask.literal and not ask.same:
         pool = lex.phones if act == "text" else lex.addresses
         frame.people += [p for p in rng.sample(pool, ask.literal)]
         if rng.random() < 0.5:
             rng.shuffle(frame.people)
     frame.cc = lex.people_sample(rng, ask.cc, used)
     frame.files = _files(lex.files, ask.files, rng, used)
+    if act in ("address", "number"):
+        frame.owner = lex.people_sample(rng, 1, used)[0]
     if act in ("file", "summary"):
         frame.file = _files(lex.summaries if act == "summary" else lex.files, 1, rng, used)[0]
     if act == "email":
@@ -218,6 +224,8 @@ def _build_unit(unit: Unit, frames: list[Frame], plan: PlanBuilder) -> None:
         elif made == "route":
             origin = producer.origin.name if producer.origin else ""
             output = plan.call("maps_show_directions", origin, producer.place.name, producer.transport.code)
+        elif made in ("address", "number"):
+            output = plan.contact(producer.owner, "get_email_address" if made == "address" else "get_phone_number")
         elif made == "zoom":
             invitees = [plan.contact(p, "get_email_address") for p in producer.people]
             minutes = producer.length.minutes if producer.length else 60

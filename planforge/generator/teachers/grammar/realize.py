@@ -31,7 +31,7 @@ SEMANTIC = {
     "from": "from", "mode": "mode", "by_mode": "mode", "title": "title", "title_name": "title",
     "calendar": "calendar", "task": "task", "item": "task", "list": "list", "priority": "priority",
     "priority_adj": "priority", "note": "note", "note_name": "note", "folder": "folder", "jotting": "content",
-    "thing": "content", "file": "file", "file_it": "file",
+    "thing": "content", "file": "file", "file_it": "file", "owner": "owner",
 }  # fmt: skip
 _COMMON = {"to", "them", "cc", "files", "files_it", "ref", "it"}
 # the surface slots each ask kind's templates may use
@@ -51,16 +51,21 @@ SLOTS = {
     "read_note": {"note", "note_name", "folder"},
     "place": {"place", "there"},
     "route": {"place", "there", "from", "mode", "by_mode"},
+    "address": {"owner"},
+    "number": {"owner"},
 }  # fmt: skip
-ENTITY_SLOTS = frozenset({"to", "cc", "files", "file", "place", "note"})  # named once, then referred to
+ENTITY_SLOTS = frozenset({"to", "cc", "files", "file", "place", "note", "owner"})  # named once, then referred to
 LEAD_RATE = 0.22
 CHATTER_RATE = 0.05
 OPENER_RATE = 0.1
 CLOSER_RATE = 0.08
+MAX_CHATTY_CLAUSES = 3  # requests of more clauses get no chatter, opener or closer
 BREAK_RATE = 0.3  # a new sentence instead of "and" between two verb phrases
+LATER_PLAIN = 4.0  # how much likelier a mood without a head ("{vp}.") is in a request's later sentences
 COMBO_RATE = 0.55
 QUESTION_RATE = 0.35  # a producer said as a question when its templates have one
 _FIRST_PERSON = re.compile(r"^I(?:\b|'|’)")
+_REPEATED = re.compile(r"\b(\w+) \1\b", re.I)
 
 
 @dataclass
@@ -163,7 +168,7 @@ class Writer:
             v[slot] = text
             needed.add(semantic)
 
-        if frame.people and not (ask.same and ask.act == "event"):
+        if frame.people and not (ask.same and ask.uses and ask.act == "event"):  # a zoom's invitees: said there
             put("to", "to", self.people(frame.people))
             v["them"] = self._them(frame)
             if not d.named(frame.people) or d.pronoun(frame.people) is None:
@@ -234,8 +239,9 @@ class Writer:
             v["priority_adj"] = rng.choice(adjectives)
         if frame.note is not None:
             name = frame.note.name
+            called = [f"my note called {name}", f"the note titled {name}", f"the note named {name}"]
             forms = [f"my {name} note", f"the {name} note", f"my {name} note", f"the {name} note",
-                     f"my {name} note", rng.choice([f"my note called {name}", f"the note titled {name}"])]  # fmt: skip
+                     f"my {name} note", rng.choice(called)]  # fmt: skip
             put("note", "note", rng.choice(forms))
             v["note_name"] = name
             entities["note"] = [name]
@@ -249,6 +255,9 @@ class Writer:
             if frame.file.name not in d.things:
                 hidden.add("file_it")
             entities["file"] = [frame.file.name]
+        if frame.owner is not None:
+            put("owner", "owner", f"{frame.owner.name}'s")
+            entities["owner"] = [frame.owner]
         return Said(v, needed, hidden, entities, rewrites)
 
     def _them(self, frame: Frame) -> str:
@@ -271,22 +280,29 @@ class Writer:
         fitting = templates.fitting(available, frozenset(said.needed))
         if not fitting:
             return None
-        template = self.rng.choice(fitting)
-        return self._render(template, said, available, unit)
+        return self._render(fitting, said, available, unit)
 
-    def _render(self, template: Template, said: Said, available: frozenset[str], unit: int) -> Clause:
-        text = template.render(said.values, available, self.rng)
+    def _render(self, fitting: list[Template], said: Said, available: frozenset[str], unit: int) -> Clause:
+        """One of the fitting templates, rendered; drawn again (a few times) when words meet badly ("book book
+        club", "a check-in in 3 days")."""
+        for _ in range(4):
+            template = self.rng.choice(fitting)
+            text = template.render(said.values, available, self.rng)
+            if not _REPEATED.search(text):
+                break
         self._name(template, said)
         for slot in template.slots & said.rewrites.keys():
             frame, attribute, value = said.rewrites[slot]
             setattr(frame, attribute, value)
-        keep = template.source.startswith("{") or bool(_FIRST_PERSON.match(text))
+        # a name or "I" first keeps its case; a time ("At 3pm tomorrow, remind me...") does not
+        keep = template.source.startswith("{") and not template.source.startswith("{when}")
+        keep = keep or bool(_FIRST_PERSON.match(text))
         return Clause(text, template.sentence, template.open, unit, keep, template.colon)
 
     def _name(self, template: Template, said: Said) -> None:
         for slot in {SEMANTIC.get(s, s) for s in template.slots} & ENTITY_SLOTS:
             things = said.entities.get(slot, [])
-            if slot in ("to", "cc"):
+            if slot in ("to", "cc", "owner"):
                 self.discourse.people += [p for p in things if p not in self.discourse.people]
             else:
                 self.discourse.things.update(things)
@@ -309,7 +325,7 @@ class Writer:
         if not options:
             return None
         template, semantic = self.rng.choice(options)
-        clause = self._render(template, said, available, unit)
+        clause = self._render([template], said, available, unit)
         clause.lead = True
         if frame.message is not None and template.source.startswith("{statement}"):  # written as the lead says it
             frame.message = Message(_capitalized(frame.message.text), frame.message.clause)
@@ -318,9 +334,17 @@ class Writer:
     # ---- units -----------------------------------------------------------------------------------------
 
     def unit(self, index: int, unit: Unit, frames: list[Frame], allow_lead: bool) -> list[Clause]:
+        """The unit's clauses; asks to the same people that do not use the producer's output come last."""
         if unit.producer is None:
-            return self._alone(index, frames[0], allow_lead)
-        producer, consumers = frames[0], frames[1:]
+            clauses = self._alone(index, frames[0], allow_lead)
+            rest = frames[1:]
+        else:
+            uses = [f for f in frames[1:] if f.ask.uses]
+            clauses = self._produced(index, frames[0], uses)
+            rest = frames[1 + len(uses) :]
+        return clauses + [self._require(f.ask.act, self.said(f), index) for f in rest]
+
+    def _produced(self, index: int, producer: Frame, consumers: list[Frame]) -> list[Clause]:
         made = producer.ask.act
         if not consumers:
             return [self._require(made, self.said(producer), index)]
@@ -386,7 +410,7 @@ class Writer:
         fitting = [t for t in templates.fitting(available, frozenset(said.needed)) if t.sentence]
         if not fitting:
             return None
-        return self._render(self.rng.choice(fitting), said, available, index)
+        return self._render(fitting, said, available, index)
 
     def _require(self, kind: str, said: Said, index: int, verb_phrase: bool = False) -> Clause:
         templates = self.book.acts[kind]
@@ -396,7 +420,7 @@ class Writer:
             fitting = [t for t in fitting if not t.sentence] or fitting
         if not fitting:
             raise LookupError(f"no {kind} template says exactly {sorted(said.needed)} with {sorted(available)}")
-        return self._render(self.rng.choice(fitting), said, available, index)
+        return self._render(fitting, said, available, index)
 
     # ---- the request -----------------------------------------------------------------------------------
 
@@ -408,12 +432,13 @@ class Writer:
             clauses += self.unit(i, spec.units[i], frames[i], allow_lead=position == 0)
         sentences = self._sentences(clauses)
         rng, book = self.rng, self.book
-        if rng.random() < CHATTER_RATE:
+        talk = 1.0 if len(clauses) <= MAX_CHATTY_CLAUSES else 0.0  # a long request has no room for small talk
+        if rng.random() < CHATTER_RATE * talk:
             sentences.insert(0, rng.choice(book.chatter))
-        elif rng.random() < OPENER_RATE:
+        elif rng.random() < OPENER_RATE * talk:
             opener = rng.choice(book.openers)
             sentences[0] = opener + _lower_first(sentences[0], self._first_keep)
-        if rng.random() < CLOSER_RATE:
+        if rng.random() < CLOSER_RATE * talk:
             if sentences[-1].endswith(".") and rng.random() < 0.4:
                 sentences[-1] = sentences[-1][:-1] + rng.choice([", thanks.", ", thanks!", ", thank you."])
             else:
@@ -422,6 +447,7 @@ class Writer:
         return _tidy(" ".join([*ended, sentences[-1]]))
 
     def _sentences(self, clauses: list[Clause]) -> list[str]:
+        self._connectors_used: set[str] = set()
         sentences: list[str] = []
         group: list[Clause] = []
         self._first_keep = clauses[0].keep_case
@@ -429,9 +455,8 @@ class Writer:
 
         def flush() -> None:
             if group:
-                sentences.append(self._framed(group, previous_unit))
+                sentences.append(self._framed(group, later=bool(sentences)))
 
-        previous_unit = None
         for clause in clauses:
             if clause.sentence:
                 flush()
@@ -444,7 +469,6 @@ class Writer:
                 flush()
                 group = []
             if not group:
-                previous_unit = previous.unit if previous is not None else None
                 if sentences:
                     self._lead_in = self._connector(clause, previous)
                 else:
@@ -458,7 +482,11 @@ class Writer:
         if previous is None or previous.lead:
             return ""
         words = self.book.connectors["next" if previous.unit == clause.unit else "also"]
-        return self.rng.choice(words)
+        word = self.rng.choice(words)
+        if word and word in self._connectors_used:  # "Additionally, ... Additionally, ..." reads as a list gone wrong
+            word = self.rng.choice([w for w in words if w not in self._connectors_used] or [""])
+        self._connectors_used.add(word)
+        return word
 
     def _joined(self, text: str, clause: Clause, previous: Clause | None, sentences: list[str]) -> str:
         """A whole-sentence clause, after a sentence connector when it is not the first sentence."""
@@ -468,7 +496,9 @@ class Writer:
         lead_in = self._connector(clause, previous)
         return lead_in + _lower_first(text, clause.keep_case) if lead_in else text
 
-    def _framed(self, group: list[Clause], previous_unit: int | None) -> str:
+    def _framed(self, group: list[Clause], later: bool) -> str:
+        """The verb phrases of a sentence joined and framed by a mood; a later sentence of a request is more often
+        a plain command, as people stop repeating "can you" once they have started."""
         rng = self.rng
         text = group[0].text
         for before, clause in zip(group, group[1:], strict=False):
@@ -484,7 +514,7 @@ class Writer:
             and (not ends_in_mark or m.tail in ("", "."))
             and (not self._lead_in or m.after_connector)
         ]
-        mood = rng.choices(moods, [m.weight for m in moods])[0]
+        mood = rng.choices(moods, [m.weight * (LATER_PLAIN if later and not m.head else 1) for m in moods])[0]
         body = text if mood.head == "" else _lower_first(text, group[0].keep_case)
         tail = "" if ends_in_mark and mood.tail == "." else mood.tail
         sentence = _capitalized(mood.head + body + tail)
@@ -521,11 +551,14 @@ _SPACES = re.compile(r"\s+")
 _COMMA_BEFORE_MARK = re.compile(r",+\s*([.?!:;])")
 _DOUBLE_COMMA = re.compile(r",\s*,")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([,.?!:;])")
+_A_BEFORE_VOWEL = re.compile(r"\b([Aa]) (?=[AEIO][a-z])")
 
 
 def _tidy(text: str) -> str:
-    """Appositive commas before a mark or another comma go; spaces are single."""
+    """Appositive commas before a mark or another comma go; spaces are single; "a" before a capitalized vowel
+    (a note or a file named "Ideas") is "an"."""
     text = _SPACES.sub(" ", text).strip()
+    text = _A_BEFORE_VOWEL.sub(r"\1n ", text)
     text = _DOUBLE_COMMA.sub(",", text)
     text = _COMMA_BEFORE_MARK.sub(r"\1", text)
     return _SPACE_BEFORE_MARK.sub(r"\1", text)

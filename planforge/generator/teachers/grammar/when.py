@@ -53,13 +53,13 @@ def _day_phrases(now: datetime, rng: random.Random) -> str:
     weekday = rng.choice(WEEKDAY_NAMES)
     if roll < 0.22:
         return "tomorrow"
-    if roll < 0.30:
+    if roll < 0.24:
         return "the day after tomorrow"
     if roll < 0.55:
         return rng.choice([f"on {weekday}", weekday, f"this {weekday}"])
     if roll < 0.68:
         return f"next {weekday}"
-    if roll < 0.74:
+    if roll < 0.71:
         return f"a week from {weekday}"
     if roll < 0.84:
         return rng.choice(["in 2 days", "in 3 days", "in 4 days", "in 5 days", "in two days", "in three days"])

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from planforge.dataset.features import PAIRS, PLANS, REVIEWED_PAIRS
-from planforge.errors import DatasetError
-from planforge.plan import parse_text
-from planforge.publishing.source import detect_kind, order_splits
-from planforge.publishing.stats import (
+from planforge.dataset.stats import (
     compute_stats,
     cooccurrence_matrix,
     dag_depth,
@@ -18,6 +16,9 @@ from planforge.publishing.stats import (
     row_plan_or_none,
     size_category,
 )
+from planforge.errors import DatasetError
+from planforge.plan import parse_text
+from planforge.publishing.source import detect_kind, order_splits
 from planforge.validators import plan_graph
 from tests.publishing import fixtures
 
@@ -103,3 +104,53 @@ def test_detect_kind() -> None:
     else:  # pragma: no cover
         raise AssertionError("expected DatasetError")
     assert order_splits(["test", "extra", "train", "validation"]) == ["train", "validation", "test", "extra"]
+
+
+def test_stored_structures_and_plans_give_the_same_figures(plans_dir) -> None:
+    """Rows of `gen run` carry meta.structure; without it every figure comes from the plans, the same."""
+    import datasets
+
+    loaded = datasets.load_from_disk(str(plans_dir))
+    sizes = {k: len(v) for k, v in loaded.items()}
+    stored = compute_stats(loaded, PLANS, sizes)
+    rows = {k: [dict(r, meta={**r["meta"], "structure": None}) for r in v] for k, v in loaded.items()}
+    parsed = compute_stats(rows, PLANS, sizes)
+    for field in ("structures", "function_plans", "function_calls", "cooccurrence", "plan_lengths", "dag_depths"):
+        assert getattr(stored, field) == getattr(parsed, field), field
+    assert stored.plans == parsed.plans == sum(sizes.values()) and stored.parallel_lookups == parsed.parallel_lookups
+    assert stored.offered == parsed.offered and stored.offered_functions == parsed.offered_functions
+
+
+def test_gen_stats_reports_coverage_and_a_dev_sets_structures(gen, plans_dir, tmp_path) -> None:
+    import datasets
+
+    rows = datasets.load_from_disk(str(plans_dir))["train"].select(range(3))
+    dev = tmp_path / "dev.jsonl"
+    items = [
+        {"id": f"d{i}", "query": r["query"], "now": r["meta"]["now"], "plan": r["plan_text"], "difficulty": "multi"}
+        for i, r in enumerate(rows)
+    ]
+    items.append(
+        {"id": "x", "query": "Remind me tmrw to call the bank", "now": "2026-03-09 10:00:00", "difficulty": "single",
+         "plan": '1. create_reminder("call the bank", "2026-03-10", "", "", 0, True)\n2. join()'}
+    )  # fmt: skip
+    dev.write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    result = gen("stats", plans_dir, "--dev", dev, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    stats = compute_stats(datasets.load_from_disk(str(plans_dir)), PLANS, {})
+    assert summary["plans"] == 40 and summary["distinct_structures"] == len(stats.structures)
+    n = len(stats.offered_functions)
+    assert summary["pair_coverage"] == {"seen": len(stats.cooccurrence), "feasible": n * (n - 1) // 2}
+    assert summary["dev"]["structures"]["total"] == len({r["meta"]["structure"] for r in rows}) + 1
+    assert summary["dev"]["items"]["multi"] == {"covered": 3, "total": 3}
+    assert 0 <= summary["single_call_share"] <= 1 and sum(summary["plan_lengths"].values()) == 40
+    table = gen("stats", plans_dir, "--dev", dev)
+    assert table.exit_code == 0 and "distinct structures" in table.stdout and "multi items" in table.stdout
+
+
+def test_a_bad_line_of_a_jsonl_set_is_one_line(gen, tmp_path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "a", "query": "q", "now": "2026-03-09 10:00:00", "plan": "1. send_sms()"}) + "\n")
+    result = gen("stats", bad)
+    assert result.exit_code == 2 and "bad.jsonl:1: the gold plan is not valid" in result.stderr
