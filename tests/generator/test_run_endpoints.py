@@ -15,7 +15,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 def test_a_failing_endpoint_rests_and_the_run_goes_on_with_the_others(tmp_path, template_responder):
-    good = FaultyTeacher(template_responder, scenarios=("ok",))
+    inner = FaultyTeacher(template_responder, scenarios=("ok",))
+
+    def good(body, n):
+        # a reply that takes a moment keeps a request in flight at a, so the pool also sends to b: with instant
+        # replies a busy machine can finish the run on a before b has failed the three times that rest it
+        reply = inner(body, n)
+        reply.delay = 0.05
+        return reply
+
     with OpenAIServer(good) as a, OpenAIServer(Reply.server_error()) as b:
         result = gen(
             a.base_url,
