@@ -315,6 +315,8 @@ def once(out: Path, part: str, settings: dict[str, Any], run: Any) -> dict[str, 
         if found.get("key") == key:
             return {**found["figures"], "reused": True}
     figures = run()
+    made = describe_tree(ROOT, "this checkout")[0]
+    figures["made_with"] = {k: made.get(k) for k in ("commit", "dirty", "planforge_tree", "planforge_diff_sha256")}
     record.write_text(json.dumps({"key": key, "figures": figures}, indent=2, default=str) + "\n")
     return figures
 
@@ -474,7 +476,7 @@ def targets(figures: dict[str, Any]) -> dict[str, Any]:
             met[f"{side}_toolrag_dev"] = rag["all_needed_selected_rate"] >= 0.98 and rag["mean_selected"] <= 4.0
         sft = figures[side].get("sft")
         if sft:
-            met[f"{side}_sft_dev_within_10_points"] = sft["dev_minus_test_points"] >= -10.0
+            met[f"{side}_sft_dev_within_10_points"] = abs(sft["dev_minus_test_points"]) <= 10.0
     return met
 
 
