@@ -29,7 +29,50 @@ A dataset already under ``--out`` is reused when it was built by the same genera
 ``planforge/`` and its uncommitted changes), ``-n`` and ``--seed``, and so is a classifier trained on it with the
 same ``--toolrag-epochs``; anything else there is an error (use a fresh ``--out``). Not run in CI.
 
-Figures: not measured yet.
+Measured on the 2-core shared machine, CPU only, torch threads 1 (at a load of 9-17, two OpenMP threads
+waiting on each other made ToolRAG steps about 5x and plan generation about 12x slower than one). Two runs, both
+trained and evaluated by planforge/ tree 46b0245 (main at 618988f), generation seed 0, 3,000 examples per
+dataset (2,700 / 150 / 150):
+
+    A: python benchmarks/transfer.py -n 3000 --toolrag-epochs 3 --skip-sft --threads 1 --out /tmp/transfer/rag_main
+    B: python benchmarks/transfer.py -n 3000 --toolrag-epochs 3 --new /work/wt/grammar2 --sft-examples 2000
+           --sft-steps 30 --sft-batch-size 4 --sft-lr 5e-4 --eval-limit 40 --threads 1 --out /tmp/transfer/final
+
+"old" is aef3da1^1 (1f0c7ae); "main" is run A's new side (this checkout, main's generator); "grammar2" is run
+B's new side, branch grammar2 at d9e7105 with a clean tree. Run B reused run A's old dataset and classifier
+(same generator tree and settings). ToolRAG: all-MiniLM-L6-v2 + linear head, 3 epochs, 507 steps at batch 16,
+threshold 0.5; test = the dataset's own 150 test requests, dev = all 185 dev items.
+
+| | old: test | old: dev | main: test | main: dev | grammar2: test | grammar2: dev |
+|---|---:|---:|---:|---:|---:|---:|
+| dev structures the dataset covers | | 44/89 | | 61/89 | | 87/89 |
+| ToolRAG recall | 1.000 | 0.903 | 1.000 | 0.933 | 0.983 | 0.959 |
+| ToolRAG all needed selected | 1.000 | 0.843 | 1.000 | 0.881 | 0.967 | 0.930 |
+| ToolRAG mean selected (needed) | 2.62 (2.62) | 2.23 (2.35) | 2.41 (2.41) | 2.24 (2.35) | 2.71 (2.73) | 2.33 (2.35) |
+| all needed: single / parallel / multi | | .964 / .872 / .747 | | 1.000 / .872 / .807 | | 1.000 / .936 / .880 |
+| all needed at threshold 0.05 (mean selected) | | 0.924 (2.77) | | 0.962 (2.60) | | 0.984 (2.95) |
+| dev items with a needed function left out | | 29 | | 22 | | 13 |
+| SFT plan success (40 requests) | 7.5% | 20.0% | | | 15.0% | 15.0% |
+| SFT strict success (isomorphic and valid) | 0.0% | 5.0% | | | 5.0% | 2.5% |
+| SFT validity | 5.0% | 10.0% | | | 7.5% | 7.5% |
+| SFT tool recall | 0.482 | 0.678 | | | 0.271 | 0.444 |
+| SFT success: single / parallel / multi | | 8/9, 0/19, 0/12 | | | | 5/9, 0/19, 1/12 |
+
+SFT (run B only): SmolLM2-135M-Instruct (GGUF de-quantized to fp32), LoRA r=16 on the last 15 of 30 layers,
+no dropout, ToolRAG prompts from each side's own classifier, 30 steps at batch 4 and lr 5e-4 (120 of the 2,000
+training examples seen; loss 1.12 -> 0.61 old, 1.11 -> 0.62 grammar2), then the first 40 requests of each set
+(dev: 9 single, 19 parallel, 12 multi), 256 new tokens. Time: ToolRAG 699 / 954 / 1,002 s wall per side (356 /
+457 / 517 CPU s); SFT part 1,345 s old (train 620 s, 17.4 s/step; each evaluation about 360 s) and 1,442 s
+grammar2 (train 755 s, 22.3 s/step), 46 min for both. Run A 1,671 s wall, 825 CPU s, load 7.6 -> 9.7; run B
+3,829 s wall, 2,368 CPU s, load 10.6 -> 3.9.
+
+Targets: ToolRAG all-needed >= 0.98 at <= 4 functions on the dev set is not met at the classifier's threshold
+(0.843 / 0.881 / 0.930); the sweep reaches 0.984 at 2.95 functions for grammar2 (a curve: nothing was chosen on
+the dev set). What it leaves out is mostly the implied first step of sending a named document ("email ... the
+contract"): open_and_get_file_path, in 10 of grammar2's 13 failed items (old: 29 items, spread over 13
+functions). SFT "within 10 points": grammar2 0.0 points (met), old +12.5 (dev above its own test: not met).
+30 CPU steps are far too short for this to mean much: 40 requests at 7-20% success carry about +-11 points of
+sampling error, and no model solved a parallel request.
 """
 
 from __future__ import annotations
@@ -315,6 +358,8 @@ def once(out: Path, part: str, settings: dict[str, Any], run: Any) -> dict[str, 
         if found.get("key") == key:
             return {**found["figures"], "reused": True}
     figures = run()
+    made = describe_tree(ROOT, "this checkout")[0]
+    figures["made_with"] = {k: made.get(k) for k in ("commit", "dirty", "planforge_tree", "planforge_diff_sha256")}
     record.write_text(json.dumps({"key": key, "figures": figures}, indent=2, default=str) + "\n")
     return figures
 
@@ -474,7 +519,7 @@ def targets(figures: dict[str, Any]) -> dict[str, Any]:
             met[f"{side}_toolrag_dev"] = rag["all_needed_selected_rate"] >= 0.98 and rag["mean_selected"] <= 4.0
         sft = figures[side].get("sft")
         if sft:
-            met[f"{side}_sft_dev_within_10_points"] = sft["dev_minus_test_points"] >= -10.0
+            met[f"{side}_sft_dev_within_10_points"] = abs(sft["dev_minus_test_points"]) <= 10.0
     return met
 
 
