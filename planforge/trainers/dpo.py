@@ -116,7 +116,7 @@ def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
         )
 
     from planforge.llms.local import load_adapter, load_causal_lm, load_tokenizer
-    from planforge.trainers.models import count_parameters
+    from planforge.trainers.models import count_parameters, save_policy
 
     model, tokenizer = load_causal_lm(cfg.model, dtype=cfg.dtype)
     if cfg.adapter:
@@ -131,12 +131,7 @@ def run_dpo(cfg: DPORunConfig) -> dict[str, Any]:
         datasets.Dataset.from_list(eval_rows) if eval_rows else None,
     )
     out = Path(cfg.out)
-    trained = trainer.model
-    if hasattr(trained, "peft_config") and "ref" in trained.peft_config:
-        trained.set_adapter("default")
-        trained.delete_adapter("ref")  # the frozen reference copy is not part of the result
-    trainer.save_model(str(out))
-    tokenizer.save_pretrained(str(out))
+    trained = save_policy(trainer, tokenizer, str(out))
     metrics.update(info)
     metrics["parameters"] = count_parameters(trained)
     write_training_record(

@@ -97,7 +97,7 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
         raise DatasetError(f"{cfg.data}: no train split to learn from (splits: {', '.join(ds)})")
     views = resolve_views(cfg, run=cfg.adapter, data=cfg.data)  # the prompts the SFT adapter was trained on
     from planforge.llms.local import load_adapter, load_causal_lm, load_tokenizer
-    from planforge.trainers.models import count_parameters
+    from planforge.trainers.models import count_parameters, save_policy
 
     own_tokenizer = cfg.adapter and (Path(cfg.adapter) / "tokenizer_config.json").is_file()
     tokenizer = load_tokenizer(cfg.adapter if own_tokenizer else cfg.model)
@@ -113,12 +113,7 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
         model = load_adapter(model, cfg.adapter, trainable=True)
     trainer, metrics = _train(cfg, model, tokenizer, train_rows, eval_rows, targets)
     out = Path(cfg.out)
-    trained = trainer.model
-    if hasattr(trained, "peft_config") and "ref" in trained.peft_config:
-        trained.set_adapter("default")
-        trained.delete_adapter("ref")  # the frozen reference copy is not part of the result
-    trainer.save_model(str(out))
-    tokenizer.save_pretrained(str(out))
+    trained = save_policy(trainer, tokenizer, str(out))
     metrics.update(info)
     metrics["reward_weights"] = cfg.reward_weights.to_dict()
     metrics["parameters"] = count_parameters(trained)

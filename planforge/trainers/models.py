@@ -69,3 +69,15 @@ def count_parameters(model: Any) -> dict[str, int]:
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return {"total": total, "trainable": trainable}
+
+
+def save_policy(trainer: Any, tokenizer: Any, out: str) -> Any:
+    """Save the trained policy and its tokenizer to ``out``, without the frozen ``ref`` adapter a preference or RL
+    trainer keeps beside it (it is not part of the result); returns the saved model."""
+    trained = trainer.model
+    if hasattr(trained, "peft_config") and "ref" in trained.peft_config:
+        trained.set_adapter("default")
+        trained.delete_adapter("ref")
+    trainer.save_model(out)
+    tokenizer.save_pretrained(out)
+    return trained
