@@ -1,7 +1,5 @@
 """A seeded mutation run over every input planforge reads (see tests/support/fuzzing.py): no crash, no hang."""
 
-import time
-
 import pytest
 
 from tests.support import fuzzing
@@ -13,10 +11,7 @@ INPUTS = 20_000
 
 @pytest.mark.timeout(300)
 def test_mutated_inputs_come_back_as_verdicts_or_one_line_errors():
-    start = time.process_time()
-    report = fuzzing.run(INPUTS, seed=20_260_101)
-    spent = time.process_time() - start
+    report = fuzzing.run(INPUTS, seed=20_260_101, slow_seconds=None)  # hangs: the alarm; slowness: the benchmark
     findings = "\n".join(f"{f.kind} x{f.count}: {f.key}\n    {f.example}" for f in report.findings.values())
     assert not report.findings, findings
     assert report.inputs == INPUTS and set(report.by_target) == set(fuzzing.TARGETS)
-    assert spent < 60, f"{INPUTS} inputs took {spent:.1f} s of CPU"

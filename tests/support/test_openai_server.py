@@ -241,7 +241,7 @@ def test_delay_is_concurrent(transport):
 
         rs, elapsed = asyncio.run(go())
         assert [r.choices[0].message.content for r in rs] == ["slow"] * 10
-        assert 0.3 <= elapsed < 1.0
+        assert 0.3 <= elapsed < 2.0  # one at a time: 3 s
         assert srv.max_in_flight == 10
 
 

@@ -1,6 +1,5 @@
 """Argument success on hand-made plans: key arguments exact, free text lenient, $K wiring through the pairing."""
 
-import time
 from importlib import resources
 
 import pytest
@@ -110,7 +109,9 @@ def test_values_compare_as_meant_numbers_flags_omissions_and_lists():
     assert arguments_match(plan('1. create_reminder("Pay rent", "2026-12-01", "", "", 0.0, True)'), reference, MAC)
     assert not arguments_match(plan('1. create_reminder("Pay rent", "2026-12-01", "", "", 0, 1)'), reference, MAC)
     assert not arguments_match(plan('1. create_reminder("Pay rent", "2026-12-01", "", "", 1, True)'), reference, MAC)
-    event = '1. create_calendar_event("Lunch", "2026-12-01 12:00:00", "2026-12-01 13:00:00", "", ["a@x.org", "b@x.org"], ""'
+    event = (
+        '1. create_calendar_event("Lunch", "2026-12-01 12:00:00", "2026-12-01 13:00:00", "", ["a@x.org", "b@x.org"], ""'
+    )
     with_none = plan(event + ", None)")
     omitted = plan(event + ")")
     reordered = plan(event.replace('["a@x.org", "b@x.org"]', '["b@x.org", "A@X.org"]') + ", None)")
@@ -127,21 +128,20 @@ def test_a_plan_that_is_not_isomorphic_scores_nothing():
     assert match_arguments(empty, empty, MAC).success
 
 
-def test_many_alike_calls_are_paired_quickly():
+@pytest.mark.timeout(60)  # trying every pairing of ten alike calls would not end; the time is the benchmark's
+def test_many_alike_calls_are_paired_by_their_arguments():
     names = [f"Person{i}" for i in range(10)]
     lookups = "\n".join(f'{i}. get_email_address("{n}")' for i, n in enumerate(names, start=1))
     refs = ", ".join(f'"${i}"' for i in range(1, 11))
     reference = plan(f'{lookups}\n11. compose_new_email([{refs}], [], "hi", "", [])\n12. join()')
     shuffled = list(reversed(names))
     wrong = [f"Other{i}" for i in range(10)]
-    started = time.perf_counter()
     for people in (shuffled, wrong):
         text = "\n".join(f'{i}. get_email_address("{n}")' for i, n in enumerate(people, start=1))
         predicted = plan(f'{text}\n11. compose_new_email([{refs}], [], "hi", "", [])\n12. join()')
         found = match_arguments(predicted, reference, MAC)
         assert found.success is (people is shuffled)
     assert found.matched == 1 + 4 and found.compared == 15  # the email's five arguments, no lookup name
-    assert time.perf_counter() - started < 1.0
 
 
 def test_judge_reports_the_arguments_only_when_asked():
