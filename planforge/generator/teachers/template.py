@@ -88,6 +88,10 @@ class TemplateTeacher:
         if not self.specs:
             raise TemplateError("the grammar covers none of the recipe's functions")
         self.shapes = _catalog(book, self.specs.values())
+        # the shapes by the functions they call: what a no-call request can ask for without them
+        self._by_functions: dict[frozenset[str], list[ShapeSpec]] = {}
+        for spec in self.specs.values():
+            self._by_functions.setdefault(shape_functions(spec), []).append(spec)
 
     def render(self, request: TeacherRequest) -> str:
         what = request.shape or ", ".join(request.targets)
@@ -100,7 +104,8 @@ class TemplateTeacher:
         rng = random.Random(f"{self.seed}:template:{request.seq}")
         now = datetime.fromisoformat(request.now)
         if request.no_call:
-            examples = [self.compose_no_call(request, rng, now) for _ in range(request.num_examples)]
+            unoffered = self.unoffered(request)
+            examples = [self.compose_no_call(request, rng, now, unoffered) for _ in range(request.num_examples)]
             return TeacherReply(json.dumps({"examples": examples}, ensure_ascii=False))
         fixed = self.specs.get(request.shape) if request.shape else None
         matching = [fixed] if fixed else self._matching(request)
@@ -121,16 +126,30 @@ class TemplateTeacher:
         best = max(len(shape_functions(s) & targets) for s in usable)
         return [s for s in usable if len(shape_functions(s) & targets) == best]
 
-    def compose_no_call(self, request: TeacherRequest, rng: random.Random, now: datetime) -> dict[str, str]:
-        """One request none of the offered functions serves, with the empty plan: a grammar request whose
-        functions were all left out of the offer, or a question, chit-chat or an ask no function does."""
+    def unoffered(self, request: TeacherRequest) -> list[frozenset[str]]:
+        """The function sets of the shapes that use none of the offered functions, in a fixed order."""
         offered = set(request.tools)
-        unoffered = [s for s in self.specs.values() if not shape_functions(s) & offered]
+        return [functions for functions in self._by_functions if not functions & offered]
+
+    def compose_no_call(
+        self,
+        request: TeacherRequest,
+        rng: random.Random,
+        now: datetime,
+        unoffered: list[frozenset[str]] | None = None,
+    ) -> dict[str, str]:
+        """One request none of the offered functions serves, with the empty plan: a grammar request whose
+        functions were all left out of the offer, or a question, chit-chat or an ask no function does.
+        ``unoffered``: :meth:`unoffered` of the request, when the caller has it."""
+        unoffered = self.unoffered(request) if unoffered is None else unoffered
         if unoffered and rng.random() < UNOFFERED_SHARE:
-            # mostly one missing ask ("email Sid"), not four: the size is drawn first, weighted towards small ones
-            sizes = sorted({len(shape_functions(s)) for s in unoffered})
+            # mostly one missing ask ("email Sid"), not four: the size is drawn first, weighted towards small ones,
+            # then a shape of that size (each equally likely)
+            sizes = sorted({len(functions) for functions in unoffered})
             size = rng.choices(sizes, [1 / n for n in sizes])[0]
-            spec = rng.choice([s for s in unoffered if len(shape_functions(s)) == size])
+            sets = [functions for functions in unoffered if len(functions) == size]
+            functions = rng.choices(sets, [len(self._by_functions[f]) for f in sets])[0]
+            spec = rng.choice(self._by_functions[functions])
             return {**self.compose(spec, rng, now), "plan": EMPTY_PLAN}
         lexicon = self.book.lexicon
         people = [p.name for p in lexicon.people if not p.literal] or ["Sid"]
