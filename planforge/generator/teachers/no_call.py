@@ -78,7 +78,7 @@ _TEMPLATES: dict[str, tuple[str, ...]] = {
         "Say something funny about {topic}",
         "That's great, thanks a lot!",
         "Sorry, wrong button.",
-        "What's your favorite {topic} fact?",
+        "What's your favorite fact about {topic}?",
     ),
     "out_of_scope": (
         "Call {person}.",
