@@ -16,7 +16,15 @@ from typing import Any
 
 from planforge.dataset.rows import row_now
 from planforge.errors import RecordFormatError
-from planforge.interchange.calls import Imported, bare_functions, read_tools, record_id, require_text, row_calls
+from planforge.interchange.calls import (
+    AnsweredWithoutCalls,
+    Imported,
+    bare_functions,
+    read_tools,
+    record_id,
+    require_text,
+    row_calls,
+)
 from planforge.prompting import NOW_SENTENCE, now_in
 
 NAME = "bfcl"
@@ -204,10 +212,13 @@ def import_record(record: Any, index: int, answer: Mapping[str, Any] | None = No
     if not isinstance(functions, list) or not functions:
         raise RecordFormatError("tools", "no 'function' list")
     truth = answer.get("ground_truth") if isinstance(answer, Mapping) else None
-    if not isinstance(truth, list) or not truth:
+    if not isinstance(truth, list):
         raise RecordFormatError("no_calls", "no ground truth for this item (pass --answers)")
     if not all(isinstance(entry, Mapping) for entry in truth):
         raise RecordFormatError("calls", "ground_truth entries must be objects")
     tools = read_tools(functions, "function")
+    if not truth:  # as BFCL's irrelevance items: the right answer is no call
+        imported = Imported(query, tools, [], now, record_id(record, index))
+        raise AnsweredWithoutCalls(imported, "the ground truth is no call")
     calls = gold_calls(functions, truth)
     return Imported(query, tools, calls, now, record_id(record, index))

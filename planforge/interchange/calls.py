@@ -33,6 +33,19 @@ class Imported:
     source_id: str = ""
 
 
+#: What an exported no-call example answers in formats whose answer is a message: none of the functions serves it.
+NO_CALL_REPLY = "None of the functions I can use does that."
+
+
+class AnsweredWithoutCalls(RecordFormatError):
+    """The request was answered without a function call: not a plan, but a no-call example when the importer
+    is asked for those (``gen import --no-call-rows``); ``imported`` holds it, calls empty."""
+
+    def __init__(self, imported: Imported, message: str):
+        super().__init__("no_calls", message)
+        self.imported = imported
+
+
 def row_calls(row: Mapping[str, Any]) -> tuple[ToolSet, list[dict[str, Any]]]:
     """A plans row's functions and its plan as ``{"name", "arguments"}`` calls (named arguments, no ``join()``)."""
     tools = row_tools(row)

@@ -53,6 +53,14 @@ def import_(
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Read at most this many records.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
+    no_call_rows: Annotated[
+        bool,
+        typer.Option(
+            "--no-call-rows",
+            help="Keep requests answered without a call as no-call examples (plan join(), meta.no_call); "
+            "default: count them under no_calls.",
+        ),
+    ] = False,
 ) -> None:
     """Read another project's function-calling data into a plans dataset: every plan validated with planforge's
     validators, invalid records counted by code and kept out (see run.json)."""
@@ -68,6 +76,7 @@ def import_(
         recipe=recipe,
         limit=limit,
         overwrite=overwrite,
+        no_call_rows=no_call_rows,
     )
     with task_progress(f"importing {source.name}") as update:
         result, _ = run_import(settings, progress=lambda done: update(done))

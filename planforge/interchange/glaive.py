@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from planforge.errors import RecordFormatError
-from planforge.interchange.calls import Imported, loads, read_tools, record_id, require_text
+from planforge.interchange.calls import AnsweredWithoutCalls, Imported, loads, read_tools, record_id, require_text
 
 NAME = "glaive"
 _TURN = re.compile(r"(?:^|\n)\s*(USER|ASSISTANT|FUNCTION RESPONSE):", re.S)
@@ -66,13 +66,17 @@ def import_record(record: Any, index: int) -> Imported:
     if start is None:
         raise RecordFormatError("no_query", "no USER turn")
     query = require_text(spoken[start][1], "user request")
-    calls = []
+    calls, answered = [], False
     for who, text in spoken[start + 1 :]:
         if who == "USER":
             break
         if who == "ASSISTANT":
+            answered = True
             calls += [read_functioncall(m) for m in _CALL.findall(text)]
-    if not calls:
-        raise RecordFormatError("no_calls", "the assistant calls no function")
+    if not calls and not answered:
+        raise RecordFormatError("no_calls", "no ASSISTANT turn after the request")
     system = record.get("system") if isinstance(record.get("system"), str) else ""
-    return Imported(query, read_tools(functions(system)), calls, "", record_id(record, index))
+    imported = Imported(query, read_tools(functions(system)), calls, "", record_id(record, index))
+    if not calls:
+        raise AnsweredWithoutCalls(imported, "the assistant calls no function")
+    return imported

@@ -16,6 +16,8 @@ from typing import Any
 from planforge.dataset.rows import row_now
 from planforge.errors import RecordFormatError
 from planforge.interchange.calls import (
+    NO_CALL_REPLY,
+    AnsweredWithoutCalls,
     Imported,
     openai_tools,
     read_call,
@@ -49,10 +51,8 @@ def export_row(row: Mapping[str, Any], index: int) -> dict[str, Any]:
     now = row_now(row)
     if now:
         system += f"\n{NOW_SENTENCE}{now}."
-    answer = "\n".join(
-        f"<tool_call>\n{json.dumps({'name': c['name'], 'arguments': c['arguments']}, ensure_ascii=False)}\n</tool_call>"
-        for c in calls
-    )
+    blocks = [json.dumps({"name": c["name"], "arguments": c["arguments"]}, ensure_ascii=False) for c in calls]
+    answer = "\n".join(f"<tool_call>\n{block}\n</tool_call>" for block in blocks) if calls else NO_CALL_REPLY
     return {
         "conversations": [
             {"from": "system", "value": system},
@@ -72,20 +72,24 @@ def import_record(record: Any, index: int) -> Imported:
     if start is None:
         raise RecordFormatError("no_query", "no human turn")
     query = require_text(turns[start]["value"], "user request")
-    calls = []
+    calls, answered = [], False
     for turn in turns[start + 1 :]:
         if turn.get("from") in HUMAN:
             break
         if turn.get("from") in ASSISTANT:
+            answered = True
             calls += [read_call(m.strip(), "tool_call") for m in _TOOL_CALL.findall(turn["value"])]
-    if not calls:
-        raise RecordFormatError("no_calls", "no <tool_call> after the request")
     # The last non-empty block: the preamble itself names the tags ("within <tools></tools> XML tags").
     listed = [block for block in _TOOLS.findall(system) if block.strip()]
     raw_tools = _tool_entries(listed[-1]) if listed else record.get("tools")
+    if not calls and not (answered and raw_tools):  # nothing to learn: no calls, and no answer to offered tools
+        raise RecordFormatError("no_calls", "no <tool_call> after the request")
     if not raw_tools:
         raise RecordFormatError("tools", "no <tools> in the system turn and no 'tools' field")
-    return Imported(query, read_tools(raw_tools), calls, now_in(system) or "", record_id(record, index))
+    imported = Imported(query, read_tools(raw_tools), calls, now_in(system) or "", record_id(record, index))
+    if not calls:
+        raise AnsweredWithoutCalls(imported, "the assistant answers without a <tool_call>")
+    return imported
 
 
 def _tool_entries(text: str) -> Any:

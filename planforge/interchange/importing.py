@@ -3,7 +3,9 @@
 Every record is read by its format's ``import_record`` and its plan checked by the same validators generated
 plans pass (argument types, dependencies, and the recipe's rules when ``--recipe`` is given). A record that cannot
 be read or whose plan is invalid is counted under its code (``no_calls``, ``tools``, ``bad_reference``, ...) and
-kept out; an exact repeat of an earlier example is counted as a duplicate. The rows get planforge's columns
+kept out; a request answered without any call is a no-call example with ``--no-call-rows`` (its plan the empty
+plan, ``meta.no_call`` true: the rows ``gen run`` writes for requests no offered function serves), else
+``no_calls``; an exact repeat of an earlier example is counted as a duplicate. The rows get planforge's columns
 (the prompt with planforge's planner instructions, the plan as LLMCompiler text) and the splits of ``--splits``
 (default ``validation=0.05,test=0.05``), and ``run.json`` records the source, the counts and the codes.
 
@@ -27,6 +29,7 @@ from planforge.dataset.rows import Example
 from planforge.dataset.splits import SPLIT_NAMES, assign_splits, parse_splits
 from planforge.errors import ConfigError, DatasetError, RecordFormatError
 from planforge.interchange import IMPORTERS
+from planforge.interchange.calls import AnsweredWithoutCalls
 from planforge.interchange.exporting import answers_path_for
 
 DEFAULT_SPLITS = "validation=0.05,test=0.05"
@@ -43,6 +46,7 @@ class ImportSettings:
     recipe: str | None = None  # apply its rules and name the rows after it
     limit: int | None = None  # read at most this many records
     overwrite: bool = False
+    no_call_rows: bool = False  # a request answered without a call becomes a no-call example (else: ``no_calls``)
 
 
 @dataclass
@@ -135,6 +139,7 @@ def import_dataset(
         result.read += 1
         if progress is not None and result.read % 100 == 0:
             progress(result.read)
+        no_call = False
         try:
             if isinstance(record, RecordFormatError):
                 raise record
@@ -143,11 +148,16 @@ def import_dataset(
                 item = module.import_record(record, index, answers.get(key))
             else:
                 item = module.import_record(record, index)
+        except AnsweredWithoutCalls as exc:
+            if not settings.no_call_rows:
+                result.rejected[exc.code] += 1
+                continue
+            item, no_call = exc.imported, True
         except RecordFormatError as exc:
             result.rejected[exc.code] += 1
             continue
         context = {"query": item.query, "now": item.now}
-        verdict = judge(item.calls, item.tools, rules=rules, context=context)
+        verdict = judge(item.calls, item.tools, rules=rules, context=context, no_call=no_call)
         if verdict.plan is None or verdict.errors:
             result.rejected[verdict.codes[0] if verdict.codes else "syntax"] += 1
             continue
@@ -159,6 +169,7 @@ def import_dataset(
             teacher=teacher,
             recipe=recipe_name,
             request_id=item.source_id,
+            no_call=no_call,
         )
         row = example.to_row()
         if row["id"] in seen:
@@ -201,6 +212,7 @@ def run_record(settings: ImportSettings, result: ImportResult) -> RunRecord:
                 "format": settings.fmt,
                 "answers": str(settings.answers) if settings.answers else None,
                 "limit": settings.limit,
+                "no_call_rows": settings.no_call_rows,
             }
         },
     )

@@ -14,6 +14,8 @@ from typing import Any
 from planforge.dataset.rows import row_prompt
 from planforge.errors import RecordFormatError
 from planforge.interchange.calls import (
+    NO_CALL_REPLY,
+    AnsweredWithoutCalls,
     Imported,
     openai_tools,
     read_calls,
@@ -37,8 +39,11 @@ def export_row(row: Mapping[str, Any], index: int) -> dict[str, Any]:
         }
         for k, c in enumerate(calls, start=1)
     ]
+    answer: dict[str, Any] = {"role": "assistant", "tool_calls": tool_calls}
+    if not calls:  # a no-call example: OpenAI wants an assistant turn to have content or calls
+        answer = {"role": "assistant", "content": NO_CALL_REPLY}
     return {
-        "messages": [*row_prompt(row), {"role": "assistant", "tool_calls": tool_calls}],
+        "messages": [*row_prompt(row), answer],
         "tools": openai_tools(tools),
         "parallel_tool_calls": True,
     }
@@ -50,7 +55,7 @@ def import_record(record: Any, index: int) -> Imported:
     messages = [m for m in record["messages"] if isinstance(m, Mapping)]
     first_call = next((i for i, m in enumerate(messages) if m.get("role") == "assistant" and m.get("tool_calls")), None)
     if first_call is None:
-        raise RecordFormatError("no_calls", "no assistant turn calls a function")
+        raise _answered_without_calls(record, messages, index)
     users = [i for i in range(first_call) if messages[i].get("role") == "user"]
     if not users:
         raise RecordFormatError("no_query", "no user turn before the function calls")
@@ -65,3 +70,17 @@ def import_record(record: Any, index: int) -> Imported:
     tools = read_tools(record.get("tools") or record.get("functions") or [])
     now = now_in(system) if isinstance(system, str) else None
     return Imported(query, tools, calls, now or "", record_id(record, index))
+
+
+def _answered_without_calls(record: Mapping[str, Any], messages: list, index: int) -> RecordFormatError:
+    """A user turn answered by an assistant turn with text and no call: a no-call example (or just no calls)."""
+    replies = (i for i, m in enumerate(messages) if i and m.get("role") == "assistant")
+    answered = next((i for i in replies if messages[i - 1].get("role") == "user"), None)
+    if answered is None:
+        return RecordFormatError("no_calls", "no assistant turn calls a function")
+    system = next((m.get("content") for m in messages if m.get("role") == "system"), None)
+    query = require_text(messages[answered - 1].get("content"), "user request")
+    tools = read_tools(record.get("tools") or record.get("functions") or [])
+    now = (now_in(system) if isinstance(system, str) else None) or ""
+    imported = Imported(query, tools, [], now, record_id(record, index))
+    return AnsweredWithoutCalls(imported, "the assistant answers without calling a function")

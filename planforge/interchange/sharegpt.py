@@ -17,6 +17,8 @@ from typing import Any
 from planforge.dataset.rows import row_prompt
 from planforge.errors import RecordFormatError
 from planforge.interchange.calls import (
+    NO_CALL_REPLY,
+    AnsweredWithoutCalls,
     Imported,
     bare_functions,
     read_calls,
@@ -37,7 +39,9 @@ def export_row(row: Mapping[str, Any], index: int) -> dict[str, Any]:
     return {
         "conversations": [
             {"from": "human", "value": user["content"]},
-            {"from": "function_call", "value": json.dumps(calls, ensure_ascii=False)},
+            {"from": "function_call", "value": json.dumps(calls, ensure_ascii=False)}
+            if calls
+            else {"from": "gpt", "value": NO_CALL_REPLY},
         ],
         "system": system["content"],
         "tools": json.dumps(bare_functions(tools), ensure_ascii=False),
@@ -53,14 +57,18 @@ def import_record(record: Any, index: int) -> Imported:
     if start is None:
         raise RecordFormatError("no_query", "no human turn")
     query = require_text(turns[start].get("value"), "user request")
-    calls = []
+    calls, answered = [], False
     for turn in turns[start + 1 :]:
         if turn.get("from") in HUMAN:
             break
+        answered = answered or turn.get("from") in ("gpt", "assistant")
         if turn.get("from") == "function_call":
             calls += read_calls(turn.get("value"), "function_call")
-    if not calls:
+    if not calls and not answered:
         raise RecordFormatError("no_calls", "no function_call turn after the request")
     system = record.get("system")
     now = now_in(system) if isinstance(system, str) else None
-    return Imported(query, read_tools(record.get("tools") or []), calls, now or "", record_id(record, index))
+    imported = Imported(query, read_tools(record.get("tools") or []), calls, now or "", record_id(record, index))
+    if not calls:
+        raise AnsweredWithoutCalls(imported, "the assistant answers without a function_call turn")
+    return imported

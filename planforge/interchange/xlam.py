@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from planforge.errors import RecordFormatError
-from planforge.interchange.calls import Imported, read_calls, read_tools, record_id, require_text, row_calls
+from planforge.interchange.calls import (
+    AnsweredWithoutCalls,
+    Imported,
+    read_calls,
+    read_tools,
+    record_id,
+    require_text,
+    row_calls,
+)
 from planforge.tools import ToolSpec
 
 NAME = "xlam"
@@ -64,7 +72,11 @@ def import_record(record: Any, index: int) -> Imported:
     if not isinstance(record, Mapping):
         raise RecordFormatError("bad_record", "a record must be an object")
     query = require_text(record.get("query"), "query")
-    calls = read_calls(record.get("answers") or [], "answers")
-    if not calls:
+    answers = record.get("answers")
+    calls = read_calls(answers or [], "answers")
+    if not calls and answers is None:
         raise RecordFormatError("no_calls", "no answers")
-    return Imported(query, read_tools(record.get("tools") or []), calls, "", record_id(record, index))
+    imported = Imported(query, read_tools(record.get("tools") or []), calls, "", record_id(record, index))
+    if not calls:
+        raise AnsweredWithoutCalls(imported, "the answers are an empty list")
+    return imported

@@ -11,6 +11,7 @@ import pytest
 
 from planforge.dataset.features import PLAN_FEATURES
 from planforge.dataset.rows import row_plan, row_tools
+from planforge.interchange.calls import NO_CALL_REPLY
 from planforge.validators import plans_equivalent
 
 from .test_formats import GLAIVE_PUBLISHED, XLAM_PUBLISHED
@@ -199,3 +200,34 @@ def test_existing_outputs_are_kept_unless_overwrite(gen, plans_dir, tmp_path):
     assert gen("export", plans_dir, "--to", "hermes", "--out", target, "--overwrite").exit_code == 0
     assert len(target.read_text().splitlines()) == 40
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]  # no temporary file left
+
+
+@pytest.mark.parametrize("fmt", ["openai", "sharegpt", "hermes", "xlam", "bfcl"])
+def test_no_call_examples_go_out_as_an_answer_without_calls_and_come_back_with_no_call_rows(gen, tmp_path, fmt):
+    from tests.conftest import generate_plans
+
+    source = generate_plans(tmp_path / "plans", 60, seed=0)
+    original = [row for rows in _rows(source).values() for row in rows]
+    no_call = {r["query"] for r in original if r["meta"]["no_call"]}
+    assert no_call, "the seeded run has no-call examples (the recipe's no_call_share)"
+    exported = tmp_path / f"mac.{fmt}.jsonl"
+    assert gen("export", source, "--to", fmt, "--out", exported).exit_code == 0
+    records = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert len(records) == len(original)
+    if fmt == "openai":
+        answers = [r["messages"][-1] for r in records if r["messages"][1]["content"] in no_call]
+        assert answers and all(a == {"role": "assistant", "content": NO_CALL_REPLY} for a in answers)
+    args = ["import", exported, "--from", fmt, "--splits", "validation=0,test=0"]
+    kept_out = gen(*args, "--out", tmp_path / "default")
+    assert kept_out.exit_code == 0, kept_out.output
+    run = json.loads((tmp_path / "default" / "run.json").read_text())
+    assert run["rejected"] == {"no_calls": len(no_call)} and run["accepted"] == len(original) - len(no_call)
+
+    kept = gen(*args, "--no-call-rows", "--out", tmp_path / "kept")
+    assert kept.exit_code == 0, kept.output
+    back = _rows(tmp_path / "kept")["train"]
+    assert len(back) == len(original)
+    again = {r["query"] for r in back if r["meta"]["no_call"]}
+    assert again == no_call
+    assert all(r["plan_text"] == "1. join()" and r["target_tools"] == [] for r in back if r["meta"]["no_call"])
+    assert json.loads((tmp_path / "kept" / "run.json").read_text())["imported_from"]["no_call_rows"] is True
