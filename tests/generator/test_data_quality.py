@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from benchmarks.data_quality import distinct_ngram_ratio, distinct_openings, quality
+from benchmarks.data_quality import attaches_only, distinct_ngram_ratio, distinct_openings, quality
+from planforge.plan import parse_plan
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +32,14 @@ def report(tmp_path_factory):
 def test_the_measures_on_hand_made_requests():
     assert distinct_ngram_ratio(["a b c d", "a b c e"]) == pytest.approx(3 / 4)
     assert distinct_openings(["Text Sid now, please", "text sid now!", "Email Maya"]) == pytest.approx(2 / 3)
+    attach = '1. open_and_get_file_path("slides")\n2. compose_new_email(["s@x.io"], [], "", "", ["$1"])\n3. join()'
+    summary = '1. open_and_get_file_path("slides")\n2. summarize_pdf("$1")\n3. join()'
+    assert attaches_only(parse_plan(attach)) and not attaches_only(parse_plan(summary))
+
+
+def test_attachments_are_mostly_asked_for_as_people_do(report):
+    """ "email Sid the slides", not "find the slides, then email them to Sid": the lookup implied"""
+    assert report["attaching"] > 100 and report["attachment_implied"] >= 0.7
 
 
 def test_phrasing_is_varied(report):
