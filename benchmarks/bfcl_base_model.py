@@ -10,6 +10,11 @@ loads the model in planforge instead (de-quantized to fp32, slower on CPU).
 
     python3 benchmarks/bfcl_base_model.py --server-python /work/llama-venv/bin/python [--limit 10]
         [--categories simple_python,irrelevance,...] [--max-new-tokens 256]
+
+Measured (``--limit 20``: 212 items, llama-cpp-python 0.3.36, 2 CPU cores at load 1-3, 664 s wall, 662 s of it
+generation): 0.0% on simple_python, multiple, parallel, parallel_multiple, live_simple, live_multiple,
+live_parallel, live_parallel_multiple and live_relevance; 100.0% on irrelevance and live_irrelevance; overall
+33.3%. 172 of the 212 answers do not read as a plan (prose, or Python code): the base model never writes a call.
 """
 
 from __future__ import annotations
