@@ -71,6 +71,37 @@ def retrieval_metrics(selected: Sequence[Sequence[str]], targets: Sequence[Seque
     }
 
 
+#: Thresholds tried when calibrating, largest first (the first that reaches the target is kept)
+THRESHOLD_GRID = (0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1, 0.07, 0.05, 0.03, 0.02, 0.01)
+DEFAULT_THRESHOLD = 0.5
+
+
+def calibrate_threshold(
+    select: Callable[[float], Sequence[Sequence[str]]],
+    targets: Sequence[Sequence[str]],
+    target_all_needed: float,
+    grid: Sequence[float] = THRESHOLD_GRID,
+) -> dict[str, Any]:
+    """The largest threshold of ``grid`` at which ``select(threshold)`` gives every needed function for at least
+    ``target_all_needed`` of the requests (held-out ones: a missed function is a plan that cannot succeed, a
+    spare one only a longer prompt); when none reaches it, the one that comes closest."""
+    best: dict[str, Any] | None = None
+    for threshold in grid:
+        figures = retrieval_metrics(select(threshold), targets)
+        found = {
+            "threshold": threshold,
+            "all_needed_selected_rate": figures["all_needed_selected_rate"],
+            "mean_selected": figures["mean_selected"],
+            "reached": figures["all_needed_selected_rate"] >= target_all_needed,
+        }
+        if found["reached"]:
+            return found
+        if best is None or found["all_needed_selected_rate"] > best["all_needed_selected_rate"]:
+            best = found
+    assert best is not None, "an empty grid"
+    return best
+
+
 def prompt_token_savings(
     count_tokens: Callable[[str], int], tools: ToolSet, selected: Sequence[Sequence[str]]
 ) -> dict[str, float]:
@@ -149,8 +180,10 @@ def _seed_everything(seed: int) -> None:
 
 def train_toolrag(cfg: ToolRAGConfig) -> dict[str, Any]:
     """Train, evaluate on ``cfg.eval_split`` (with the baselines) and save the classifier under ``cfg.out``."""
-    if not 0.0 < cfg.threshold < 1.0:
+    if cfg.threshold is not None and not 0.0 < cfg.threshold < 1.0:
         raise ConfigError(f"--threshold must be between 0 and 1, not {cfg.threshold}")
+    if not 0.0 < cfg.target_all_needed <= 1.0:
+        raise ConfigError(f"--target-all-needed must be in (0, 1], not {cfg.target_all_needed}")
     set_threads(cfg.threads)
     ds = load_dataset_of_kind(cfg.data, kind=PLANS, columns=PLAN_COLUMNS_TOOLRAG)
     if "train" not in ds or not len(ds["train"]):
@@ -168,7 +201,7 @@ def train_toolrag(cfg: ToolRAGConfig) -> dict[str, Any]:
         model,
         tokenizer,
         tools,
-        threshold=cfg.threshold,
+        threshold=cfg.threshold or DEFAULT_THRESHOLD,
         max_length=cfg.max_length,
         min_selected=cfg.min_selected,
         base=base,
@@ -181,6 +214,8 @@ def train_toolrag(cfg: ToolRAGConfig) -> dict[str, Any]:
         "train_loss_last": sum(losses[-20:]) / max(len(losses[-20:]), 1),
         **cpu_report(),
     }
+    metrics["threshold"] = choose_threshold(classifier, ds, cfg)
+    classifier.threshold = metrics["threshold"]["threshold"]
     split_name = cfg.eval_split if cfg.eval_split in ds else first_split(ds, ("test", "validation"))
     if split_name is not None:
         metrics["eval"] = evaluate_toolrag(
@@ -203,6 +238,20 @@ def train_toolrag(cfg: ToolRAGConfig) -> dict[str, Any]:
         extra={"base_model": base, "labels": list(tools)},
     )
     return metrics
+
+
+def choose_threshold(classifier: ToolRAGClassifier, ds: Any, cfg: ToolRAGConfig) -> dict[str, Any]:
+    """``--threshold`` as given, else calibrated on the validation split (never on the split reported on)."""
+    if cfg.threshold is not None:
+        return {"threshold": cfg.threshold, "chosen_on": "--threshold"}
+    if "validation" not in ds or not len(ds["validation"]) or cfg.eval_split == "validation":
+        return {"threshold": DEFAULT_THRESHOLD, "chosen_on": "default (no validation split to calibrate on)"}
+    rows = ds["validation"]
+    proba = classifier.predict_proba(list(rows["query"]))
+    found = calibrate_threshold(
+        lambda t: classifier.select_from_proba(proba, t), [list(t) for t in rows["target_tools"]], cfg.target_all_needed
+    )
+    return {**found, "chosen_on": "validation", "target_all_needed": cfg.target_all_needed, "examples": len(rows)}
 
 
 def training_labels(rows: Any, tools: ToolSet, where: str) -> tuple[list[str], list[list[float]]]:

@@ -32,12 +32,19 @@ class ToolRAGConfig(TrainerBaseConfig):
 
     data: str = required("A plans dataset from `gen run`.")
     base: str | None = option(None, BASE_HELP)
-    threshold: float = option(0.5, "Select a function at this probability.")
+    threshold: float | None = option(
+        None,
+        "Select a function at this probability (default: the largest that selects every needed function for "
+        "--target-all-needed of the validation split's requests; 0.5 without one).",
+    )
+    target_all_needed: float = option(
+        0.99, "The share of validation requests that must get every needed function, choosing the threshold."
+    )
     min_selected: int = option(1, "Always select at least this many functions.")
     epochs: float = option(8.0, "Passes over the training split.")
     batch_size: int = option(16, "Requests per step.")
     head_lr: float = option(2e-3, "Learning rate of the output layer (new weights; --lr is the encoder's).")
-    pos_weight: float | None = option(None, "Weight of positive labels in the loss (> 1 favours recall).")
+    pos_weight: float | None = option(3.0, "Weight of positive labels in the loss (> 1 favours recall).")
     weight_decay: float = option(0.01, "AdamW weight decay.")
     warmup_ratio: float = option(0.1, "Share of the steps spent warming the learning rate up.")
     max_length: int = option(128, "Token limit per request.")

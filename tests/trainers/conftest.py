@@ -185,11 +185,11 @@ def _train(app_args: list) -> dict:
 
 @pytest.fixture(scope="session")
 def toolrag_dir(tmp_path_factory, plans_dir, minilm_dir) -> Path:
-    """A ToolRAG classifier after 3 steps, trained through `gen train toolrag`."""
+    """A ToolRAG classifier after 3 steps, trained through `gen train toolrag` (threshold 0.5: calibrated, a
+    classifier this untrained would select every function, and the tiny model's prompts would not fit)."""
     out = tmp_path_factory.mktemp("runs") / "toolrag"
-    metrics = _train(
-        ["toolrag", "--data", plans_dir, "--out", out, "--max-steps", 3, "--batch-size", 8, "--baseline-k", "2,3"]
-    )
+    args = ["--max-steps", 3, "--batch-size", 8, "--baseline-k", "2,3", "--threshold", 0.5]
+    metrics = _train(["toolrag", "--data", plans_dir, "--out", out, *args])
     assert metrics["train_steps"] == 3
     return out
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from planforge.dataset.features import PLAN_FEATURES
 from planforge.plan import parse_plan
 from planforge.trainers.cli import eval_app, train_app
+from planforge.trainers.toolrag import THRESHOLD_GRID
 
 from .conftest import NAMES, PLACES, make_examples, read_json
 
@@ -55,6 +56,7 @@ def test_train_toolrag_writes_a_classifier_and_its_figures(toolrag_dir, plans_di
             offered |= {entry["function"]["name"] for entry in entries}
     assert meta["labels"] == sorted(offered) == run["labels"]
     assert meta["threshold"] == 0.5
+    assert read_json(toolrag_dir / "metrics.json")["threshold"] == {"threshold": 0.5, "chosen_on": "--threshold"}
     ev = read_json(toolrag_dir / "metrics.json")["eval"]
     assert ev["split"] == "test" and ev["examples"] == 12
     for key in ("recall", "precision", "mean_selected", "prompt_tokens_saved", "latency_ms_mean"):
@@ -65,6 +67,17 @@ def test_train_toolrag_writes_a_classifier_and_its_figures(toolrag_dir, plans_di
     assert len(picks) == 2 and all(1 <= len(p) <= len(meta["labels"]) for p in picks)
     assert all(name in classifier.tools for p in picks for name in p)
     assert classifier.select(["x"], threshold=0.0)[0] == meta["labels"]  # threshold 0 keeps everything
+
+
+def test_train_toolrag_calibrates_its_threshold_on_the_validation_split(plans_dir, tmp_path):
+    out = tmp_path / "calibrated"
+    args = ["--max-steps", 2, "--batch-size", 8, "--no-baseline", "--latency-requests", 0, "--target-all-needed", 0.9]
+    metrics = ok(train_app, ["toolrag", "--data", plans_dir, "--out", out, *args])
+    chosen = metrics["threshold"]
+    assert chosen["chosen_on"] == "validation" and chosen["examples"] == 8 and chosen["target_all_needed"] == 0.9
+    assert chosen["threshold"] in THRESHOLD_GRID and read_json(out / "toolrag.json")["threshold"] == chosen["threshold"]
+    assert chosen["reached"] == (chosen["all_needed_selected_rate"] >= 0.9)
+    assert metrics["eval"]["threshold"] == chosen["threshold"]  # the test split is scored at the chosen threshold
 
 
 def test_eval_toolrag(toolrag_dir, plans_dir, tmp_path):

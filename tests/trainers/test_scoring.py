@@ -17,7 +17,7 @@ from planforge.plan import parse_plan
 from planforge.prompting import prompt_messages, with_function_list
 from planforge.trainers.evaluate import read_predictions, score_plan, summarize
 from planforge.trainers.prompts import PLAN_COLUMNS_SFT
-from planforge.trainers.toolrag import prompt_token_savings, retrieval_metrics
+from planforge.trainers.toolrag import calibrate_threshold, prompt_token_savings, retrieval_metrics
 
 from .conftest import make_examples
 
@@ -163,6 +163,20 @@ def test_retrieval_metrics_known_recall():
     assert m["precision"] == pytest.approx(3 / 6)
     assert m["mean_selected"] == pytest.approx(2.0)
     assert m["all_needed_selected_rate"] == pytest.approx(2 / 3)
+
+
+def test_the_threshold_is_the_largest_that_reaches_the_target():
+    proba = [{"a": 0.9, "b": 0.3, "c": 0.05}, {"a": 0.6, "b": 0.12, "c": 0.01}]
+    targets = [["a", "b"], ["a", "b"]]
+
+    def select(threshold):
+        return [[name for name, p in row.items() if p >= threshold] for row in proba]
+
+    found = calibrate_threshold(select, targets, 1.0)
+    assert found == {"threshold": 0.1, "all_needed_selected_rate": 1.0, "mean_selected": 2.0, "reached": True}
+    assert calibrate_threshold(select, targets, 0.5)["threshold"] == 0.3  # one of the two is enough
+    unreachable = calibrate_threshold(select, [["a", "b", "c", "d"]] * 2, 0.99)
+    assert not unreachable["reached"] and unreachable["threshold"] == 0.5  # none is better: the largest
 
 
 def test_prompt_token_savings_counts_the_system_prompt(mac_tools):
