@@ -355,7 +355,7 @@ def token_counter(spec: str | None, classifier: ToolRAGClassifier) -> tuple[Call
         tok = classifier.tokenizer
         name = classifier.base or "classifier tokenizer"
     else:
-        from planforge.trainers.models import load_tokenizer
+        from planforge.llms.local import load_tokenizer
 
         tok = load_tokenizer(spec)
         name = spec

@@ -101,6 +101,15 @@ def test_eval_toolrag(toolrag_dir, plans_dir, tmp_path):
     assert read_json(tmp_path / "ev" / "metrics.json")["recall"] == metrics["recall"]
 
 
+def test_eval_toolrag_counts_prompt_tokens_with_the_planners_tokenizer(toolrag_dir, plans_dir, tiny_model_dir):
+    args = ["--data", plans_dir, "--split", "validation", "--no-baseline", "--latency-requests", 0]
+    own = ok(eval_app, ["toolrag", "--classifier", toolrag_dir, *args])
+    planner = ok(eval_app, ["toolrag", "--classifier", toolrag_dir, *args, "--prompt-tokenizer", tiny_model_dir])
+    assert planner["prompt_tokens_counted_with"] == str(tiny_model_dir) != own["prompt_tokens_counted_with"]
+    assert planner["prompt_tokens_all_functions"] != own["prompt_tokens_all_functions"]  # another vocabulary
+    assert planner["recall"] == own["recall"]
+
+
 def test_train_sft_lora_writes_adapter_and_masks_the_prompt(sft_dir, plans_dir, tiny_model_dir):
     run = assert_run_files(sft_dir, "train sft")
     assert (sft_dir / "adapter_config.json").is_file() and (sft_dir / "adapter_model.safetensors").is_file()
