@@ -146,7 +146,7 @@ PLANS_TEMPLATE = """\
 .pf-plans { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
 .pf-plan h4 { margin: 0 0 6px; font-size: 14px; }
 .pf-plan pre { margin: 0; padding: 8px; background: #f6f7f9; border-radius: 6px; font-size: 12.5px;
-  white-space: pre-wrap; word-break: break-word; line-height: 1.45; max-height: 360px; overflow-y: auto; }
+  white-space: pre-wrap; word-break: break-word; line-height: 1.45; max-height: 320px; overflow-y: auto; }
 .pf-line { display: block; }
 .pf-changed { background: #fff2c6; }
 </style>
