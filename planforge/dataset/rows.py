@@ -149,6 +149,17 @@ class RowBuilder:
         self._encoded: dict[str, str] = {}
         self._systems: dict[str, str] = {}
 
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any]) -> RowBuilder:
+        """The builder of a run's rows from what they share, as its checkpoint header stores it (``rows``)."""
+        return cls(
+            tools_from_json(meta["tools"]),
+            teacher=meta["teacher"],
+            model=meta["model"],
+            recipe=meta["recipe"],
+            instructions=meta["instructions"],
+        )
+
     def _system(self, now: str) -> str:
         found = self._systems.get(now)
         if found is None:

@@ -25,7 +25,6 @@ from planforge.errors import ConfigError, OutputError
 from planforge.generator.checkpoint import Checkpoint, RequestRecord
 from planforge.generator.dedup import Deduplicator, fingerprints
 from planforge.generator.writer import write_rows
-from planforge.tools import tools_from_json
 
 #: fingerprint keys that differ between the shards of one run
 _PER_SHARD = ("shard",)
@@ -108,14 +107,7 @@ def merge_shards(config: MergeConfig) -> MergeResult:
     seed = config.seed if config.seed is not None else int(run.get("seed") or 0)
     threshold = config.near_duplicate_threshold
     threshold = float(run.get("near_duplicate_threshold", 0.85)) if threshold is None else threshold
-    meta = headers[0]["rows"]
-    builder = RowBuilder(
-        tools_from_json(meta["tools"]),
-        teacher=meta["teacher"],
-        model=meta["model"],
-        recipe=meta["recipe"],
-        instructions=meta["instructions"],
-    )
+    builder = RowBuilder.from_meta(headers[0]["rows"])
     dedup = Deduplicator(threshold)
     duplicates: Counter[str] = Counter()
     totals: Counter[str] = Counter()
@@ -158,8 +150,8 @@ def merge_shards(config: MergeConfig) -> MergeResult:
             prompt_tokens=int(totals["prompt_tokens"]),
             completion_tokens=int(totals["completion_tokens"]),
             cost_usd=round(float(totals["cost_usd"]), 6),
-            teacher=meta["teacher"],
-            model=meta["model"],
+            teacher=builder.teacher,
+            model=builder.model,
             recipe={"name": headers[0]["recipe"], "hash": run.get("recipe_hash")},
             seed=seed,
             splits={name: sizes[name] for name in SPLIT_NAMES if name in sizes},

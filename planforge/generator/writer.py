@@ -16,7 +16,6 @@ from typing import Any
 from planforge.dataset.rows import RowBuilder
 from planforge.dataset.splits import SPLIT_NAMES, assign_splits
 from planforge.generator.checkpoint import Checkpoint
-from planforge.tools import tools_from_json
 
 BATCH_ROWS = 1000
 
@@ -24,14 +23,7 @@ BATCH_ROWS = 1000
 def checkpoint_rows(checkpoint: Checkpoint, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """The accepted rows of a checkpoint in acceptance order, rebuilt from its compact records (``tools``
     entries as the JSON strings Arrow stores); at most ``limit``."""
-    meta = checkpoint.rows_meta()
-    builder = RowBuilder(
-        tools_from_json(meta["tools"]),
-        teacher=meta["teacher"],
-        model=meta["model"],
-        recipe=meta["recipe"],
-        instructions=meta["instructions"],
-    )
+    builder = RowBuilder.from_meta(checkpoint.rows_meta())
     count = 0
     for request in checkpoint.requests():
         for record in request.examples:

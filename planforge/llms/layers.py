@@ -34,6 +34,17 @@ class _Layer:
         await self.inner.aclose()
 
 
+def attach_journal(client: Any, journal: Any) -> bool:
+    """Hand a run's batch journal to the batch layer among ``client``'s layers; False when it has none."""
+    layer = client
+    while layer is not None:
+        if hasattr(layer, "attach_journal"):
+            layer.attach_journal(journal)
+            return True
+        layer = getattr(layer, "inner", None)
+    return False
+
+
 def response_format_of(client: Any, mode: str | None = None) -> dict[str, Any] | None:
     """The ``response_format`` a client sends on a rung (default: the one in use); None for a client without
     structured output."""

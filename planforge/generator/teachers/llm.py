@@ -12,6 +12,7 @@ from typing import Any
 
 from planforge.generator.teachers.base import TeacherReply, TeacherRequest
 from planforge.llms.base import ChatClient, ClientStats
+from planforge.llms.layers import attach_journal
 from planforge.prompting import PLANNER_INSTRUCTIONS, render_function
 from planforge.recipes.loader import Recipe
 from planforge.recipes.prompts import DEFAULT_NO_CALL_PROMPT, DEFAULT_SYSTEM_PROMPT, DEFAULT_USER_PROMPT
@@ -118,12 +119,7 @@ class LLMTeacher:
 
     def attach_journal(self, journal: Any) -> None:
         """Hand the run's batch journal to the client's batch layer, when it has one."""
-        layer: Any = self.client
-        while layer is not None:
-            if hasattr(layer, "attach_journal"):
-                layer.attach_journal(journal)
-                return
-            layer = getattr(layer, "inner", None)
+        attach_journal(self.client, journal)
 
     async def aclose(self) -> None:
         await self.client.aclose()

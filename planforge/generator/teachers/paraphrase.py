@@ -24,6 +24,7 @@ from planforge.generator.diversity import Diversity
 from planforge.generator.literals import missing_literals, needed_literals
 from planforge.generator.teachers.base import ShapeCatalog, TeacherReply, TeacherRequest
 from planforge.llms.base import ChatClient, ClientStats
+from planforge.llms.layers import attach_journal
 from planforge.plan import parse_plan, to_calls
 from planforge.recipes.loader import Recipe
 from planforge.tools import ToolSet
@@ -279,12 +280,8 @@ class ParaphraseTeacher:
         return replace(reply, content=json.dumps({"examples": examples}, ensure_ascii=False))
 
     def attach_journal(self, journal: Any) -> None:
-        layer: Any = self.client
-        while layer is not None:
-            if hasattr(layer, "attach_journal"):
-                layer.attach_journal(journal)
-                return
-            layer = getattr(layer, "inner", None)
+        """Hand the run's batch journal to the client's batch layer, when it has one."""
+        attach_journal(self.client, journal)
 
     async def aclose(self) -> None:
         await self.client.aclose()
