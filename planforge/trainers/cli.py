@@ -50,6 +50,20 @@ def _report(title: str, metrics: dict[str, Any], out: str | None) -> dict[str, A
     return metrics
 
 
+def _leave_process_group(*, wait_for_others: bool) -> None:
+    """End a run of several processes (``accelerate launch``) in step: each waits for the others, then destroys
+    its process group. A process left to exit with the group alive can abort in its C++ threads' destructors
+    ("terminate called without an active exception", SIGABRT), failing a run whose work was done."""
+    distributed = sys.modules.get("torch.distributed")
+    if distributed is None or not distributed.is_available() or not distributed.is_initialized():
+        return
+    try:
+        if wait_for_others:
+            distributed.barrier()
+    finally:
+        distributed.destroy_process_group()
+
+
 def _runner(title: str, module: str, function: str, *, torch: bool = True) -> Callable[[Any], dict[str, Any]]:
     """A command body: import the trainer only when the command runs, run it, report its metrics."""
 
@@ -61,7 +75,12 @@ def _runner(title: str, module: str, function: str, *, torch: bool = True) -> Ca
         prefer_sleeping_threads()  # before torch is imported: libgomp reads OMP_WAIT_POLICY once
         if torch or getattr(cfg, "model", None) or getattr(cfg, "adapter", None):
             _quiet_libraries()
-        metrics = getattr(importlib.import_module(module), function)(cfg)
+        try:
+            metrics = getattr(importlib.import_module(module), function)(cfg)
+        except BaseException:
+            _leave_process_group(wait_for_others=False)  # the launcher stops the other processes
+            raise
+        _leave_process_group(wait_for_others=True)
         shown = title.format(out=getattr(cfg, "out", None), split=getattr(cfg, "split", ""))
         return _report(shown, metrics, getattr(cfg, "out", None))
 
