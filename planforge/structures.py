@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import product
 
 from planforge.plan import Plan
@@ -44,7 +45,11 @@ def canonical_key(names: Sequence[str], edges: Sequence[tuple[int, int]]) -> str
 
 def structure_key(plan: Plan) -> str:
     """The plan's structure as canonical text (equal keys <=> equivalent plans)."""
-    return canonical_key(*plan_graph(plan))
+    return _graph_key(*plan_graph(plan))
+
+
+#: A run's plans share few structures (hundreds among 10,000 template examples): each is canonicalised once.
+_graph_key = lru_cache(maxsize=65_536)(canonical_key)
 
 
 def parse_key(key: str) -> Graph:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from planforge.plan import Plan, references_in, whole_reference
@@ -132,7 +133,10 @@ def zoom_link_delivered(plan: Plan, tools: ToolSet, context: Mapping[str, Any]) 
     return errors
 
 
+@lru_cache(maxsize=16_384)
 def _parse(value: str, fmt: str) -> datetime | None:
+    """``value`` read as ``fmt``, or None. Cached: a run's requests share their "now" and many of their dates
+    (``strptime`` is the costliest check of a valid plan otherwise)."""
     try:
         return datetime.strptime(value, fmt)
     except ValueError:
