@@ -40,18 +40,23 @@ sys.path.insert(0, str(ROOT))
 
 def prepare(folder: Path, requests: int) -> tuple[Path, Path]:
     """The replies file for the server and the bodies file for the control."""
+    from planforge.generator.job import TeacherOptions, build_teacher
     from planforge.generator.sampler import FunctionSampler
-    from planforge.generator.teachers.llm import EXAMPLES_SCHEMA, LLMTeacher
+    from planforge.generator.teachers.llm import EXAMPLES_SCHEMA
     from planforge.generator.teachers.template import TemplateTeacher, load_templates
+    from planforge.llms.endpoint import EndpointOptions
     from planforge.llms.openai_client import OpenAIChatClient
     from planforge.recipes.loader import load_recipe
     from tests.support.openai_server import messages_key
 
     recipe = load_recipe("mac_assistant")
+    # the teacher exactly as `gen run --teacher openai` builds it (diversity seeds, sampling parameters), so the
+    # filed replies are found under the messages the run sends
+    endpoint = EndpointOptions(model="bench", base_url="http://127.0.0.1:9/v1", use_cache=False)
+    teacher = build_teacher(recipe, TeacherOptions("openai", endpoint), 0, dry_run=True)
     client = OpenAIChatClient(
         "bench", base_url="http://127.0.0.1:9/v1", json_schema=EXAMPLES_SCHEMA, schema_name="examples"
     )
-    teacher = LLMTeacher(recipe, client)
     sampler = FunctionSampler.for_teacher(recipe.tools, dict(recipe.sampling), 0, teacher)
     template = TemplateTeacher(
         load_templates(recipe.templates_path, set(recipe.tools)), set(recipe.tools), recipe.sampling["max_targets"], 7
@@ -96,6 +101,9 @@ def planforge_run(base_url: str, requests: int, concurrency: int, out: Path) -> 
     wall, cpu = timed(command, env)
     run = json.loads((out / "run.json").read_text())
     assert run["teacher_requests"] == requests and run["failed_requests"] == 0, run["stats"]
+    # every reply was the filed one (five valid examples), not the server's default for an unknown request
+    if run["valid"] < 4 * requests:
+        raise SystemExit(f"only {run['valid']:,} valid examples from {requests:,} requests: the replies were not found")
     return wall, cpu, run
 
 
