@@ -579,6 +579,11 @@ def _to_json_value(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} values are not allowed")
 
 
+#: a string as a JSON string literal, exactly ``json.dumps(value, ensure_ascii=False)`` without its per-call set-up
+#: (the encoder's own C function; a plan's text is mostly quoted strings)
+_quoted = json.encoder.encode_basestring
+
+
 def format_value(value: Any) -> str:
     """A JSON-compatible value as a canonical Python literal (double-quoted strings)."""
     if value is None:
@@ -588,7 +593,7 @@ def format_value(value: Any) -> str:
     if value is False:
         return "False"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _quoted(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):

@@ -69,6 +69,12 @@ class ToolSpec:
     description: str
     parameters: dict[str, Any]
     returns: dict[str, Any] | None = None
+    #: what the validators compile for this function alone (its argument checker, ...), filled on first use
+    #: and shared by every tool set offering it; never pickled
+    compiled: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ToolSpec, (self.name, self.description, self.parameters, self.returns)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -109,8 +115,11 @@ class ToolSet(Mapping[str, ToolSpec]):
     _by_name: dict[str, ToolSpec] = field(init=False, repr=False, compare=False)
     #: function name -> parameter names in positional order
     param_order: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
-    #: per-function compiled argument checkers, filled on first use by :mod:`planforge.validators`
+    #: what :mod:`planforge.validators` compiles for this set of functions as a whole, filled on first use
     compiled: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # the specs, not what was compiled for them
+        return ToolSet, (self.specs,)
 
     def __post_init__(self) -> None:
         by_name: dict[str, ToolSpec] = {}

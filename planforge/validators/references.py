@@ -3,10 +3,11 @@ producer's declared return type can fill the parameter."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple
 
 from planforge.plan import BEYOND_ANY_STEP, MAX_STEP_DIGITS, Plan, named_arguments, whole_reference
-from planforge.tools import ToolSet
+from planforge.tools import ToolSet, ToolSpec
 from planforge.validators.errors import ErrorCode, PlanError
 
 
@@ -146,29 +147,52 @@ class SensitiveParameter(NamedTuple):
 def reference_sensitive_parameters(tools: ToolSet) -> dict[str, tuple[SensitiveParameter, ...]]:
     """function -> the parameters that some function's declared return type cannot fill, as the whole
     value or as a list item; computed once per tool set. Everything else can take any ``$K`` of this tool
-    set and needs no check."""
+    set and needs no check.
+
+    A function's answer depends only on the distinct return types on offer, which a recipe's subsets share:
+    each function keeps its answer per such group, so a run that offers a new subset with every request
+    compares schemas once per group, not once per request."""
     cached = tools.compiled.get(_SENSITIVE_KEY)
     if cached is not None:
         return cached
-    produced = [spec.returns for spec in tools.specs if spec.returns is not None]
-
-    def unless_all_fit(schema: Any) -> dict[str, Any] | None:
-        fits = not isinstance(schema, dict) or all(schema_can_fit(r, schema) for r in produced)
-        return None if fits else schema
-
+    produced = {_returns_key(spec): spec.returns for spec in tools.specs if spec.returns is not None}
+    group = frozenset(produced)
     sensitive: dict[str, tuple[SensitiveParameter, ...]] = {}
     for spec in tools.specs:
-        parameters = []
-        for name, schema in spec.parameters.get("properties", {}).items():
-            parameter = SensitiveParameter(name, unless_all_fit(schema), unless_all_fit(schema.get("items")))
-            if parameter.whole is not None or parameter.item is not None:
-                parameters.append(parameter)
+        answers = spec.compiled.setdefault(_SENSITIVE_KEY, {})
+        parameters = answers.get(group)
+        if parameters is None:
+            if len(answers) >= _GROUPS_KEPT:  # bounded, whatever tool sets come by
+                answers.clear()
+            parameters = answers[group] = _sensitive_parameters(spec, list(produced.values()))
         if parameters:
-            sensitive[spec.name] = tuple(parameters)
+            sensitive[spec.name] = parameters
     tools.compiled[_SENSITIVE_KEY] = sensitive
     return sensitive
 
 
+def _sensitive_parameters(spec: ToolSpec, produced: list[dict[str, Any]]) -> tuple[SensitiveParameter, ...]:
+    def unless_all_fit(schema: Any) -> dict[str, Any] | None:
+        fits = not isinstance(schema, dict) or all(schema_can_fit(r, schema) for r in produced)
+        return None if fits else schema
+
+    parameters = []
+    for name, schema in spec.parameters.get("properties", {}).items():
+        parameter = SensitiveParameter(name, unless_all_fit(schema), unless_all_fit(schema.get("items")))
+        if parameter.whole is not None or parameter.item is not None:
+            parameters.append(parameter)
+    return tuple(parameters)
+
+
+def _returns_key(spec: ToolSpec) -> str:
+    key = spec.compiled.get(_RETURNS_KEY)
+    if key is None:
+        key = spec.compiled[_RETURNS_KEY] = json.dumps(spec.returns, sort_keys=True, default=str)
+    return key
+
+
+_RETURNS_KEY = "returns_key"
+_GROUPS_KEPT = 1024
 _SENSITIVE_KEY = "__reference_sensitive_parameters__"
 
 

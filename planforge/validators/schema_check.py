@@ -353,8 +353,13 @@ def _json_key(value: Any) -> Any:
 
 
 def checker_for(tools: ToolSet, name: str) -> FunctionChecker:
-    """The compiled checker of ``name`` in ``tools``, built on first use and kept with the tool set."""
-    checker = tools.compiled.get(name)
+    """The compiled checker of ``name`` in ``tools``, built on first use and kept with the function's spec, so
+    every subset offering the function (a run draws a new one per request) shares it."""
+    spec = tools[name]
+    checker = spec.compiled.get(_CHECKER_KEY)
     if checker is None:
-        checker = tools.compiled[name] = FunctionChecker(tools[name])
+        checker = spec.compiled[_CHECKER_KEY] = FunctionChecker(spec)
     return checker
+
+
+_CHECKER_KEY = "checker"

@@ -207,3 +207,36 @@ def test_the_empty_plan_is_valid_exactly_on_a_no_call_example(bfcl_tools):
     errors = validate("1. geometry.circumference(3, None)\n2. join()", bfcl_tools, no_call=True)
     assert codes(errors) == ["unexpected_call"] and "no offered function serves this request" in errors[0].message
     assert errors[0].step == 1
+
+
+def test_subsets_share_what_is_compiled_per_function_and_per_group_of_return_types():
+    from planforge.validators.references import reference_sensitive_parameters
+
+    # "use" with only a string producer: n (integer) and to (array) cannot take its output, text can
+    with_lookup = REF_TOOLS.subset(["lookup", "use"])
+    assert {p.name for p in reference_sensitive_parameters(with_lookup)["use"]} == {"n", "to"}
+    # the same group of return types in another subset (another order, a function returning nothing)
+    again = REF_TOOLS.subset(["anything", "use", "lookup"])
+    assert reference_sensitive_parameters(again)["use"] is reference_sensitive_parameters(with_lookup)["use"]
+    # another group: with an integer producer too, text (string) is no longer safe from every $K
+    with_count = REF_TOOLS.subset(["count", "lookup", "use"])
+    assert {p.name for p in reference_sensitive_parameters(with_count)["use"]} == {"n", "to", "text"}
+    # an integer producer alone: n can take any $K, so only to and text are checked
+    assert {p.name for p in reference_sensitive_parameters(REF_TOOLS.subset(["count", "use"]))["use"]} == {"to", "text"}
+    assert codes(validate('1. count()\n2. use(n="$1")', REF_TOOLS.subset(["count", "use"]))) == []
+    assert codes(validate('1. lookup("a")\n2. use(n="$1")', with_lookup)) == ["reference_type"]
+    # the argument checker is the function's own, whichever subset asks
+    validate("1. use(n=1)", with_lookup)
+    validate('1. use(n="x")', again)
+    assert with_lookup["use"].compiled["checker"] is again["use"].compiled["checker"]
+
+
+def test_a_pickled_tool_set_carries_its_functions_not_what_was_compiled_for_them():
+    import pickle
+
+    tools = REF_TOOLS.subset(["lookup", "use"])
+    validate('1. lookup("a")\n2. use(n="$1")', tools)
+    assert tools.compiled and tools["use"].compiled
+    copy = pickle.loads(pickle.dumps(tools))
+    assert copy == tools and copy.compiled == {} and copy["use"].compiled == {}
+    assert codes(validate('1. lookup("a")\n2. use(n="$1")', copy)) == ["reference_type"]
