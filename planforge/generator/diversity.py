@@ -11,7 +11,15 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+
+@lru_cache(maxsize=64)
+def _shuffled(seed: int, name: str, block: int, size: int) -> tuple[int, ...]:
+    """The order of a deck's block of requests: dealt once per block, not once per request (seeding a
+    ``random.Random`` from a string and shuffling costs more than the rest of the prompt)."""
+    return tuple(random.Random(f"{seed}:{name}:{block}").sample(range(size), size))
 
 
 @dataclass(frozen=True)
@@ -31,8 +39,7 @@ class Diversity:
         if not deck:
             return None
         block, position = divmod(seq, len(deck))
-        order = random.Random(f"{self.seed}:{name}:{block}").sample(range(len(deck)), len(deck))
-        return deck[order[position]]
+        return deck[_shuffled(self.seed, name, block, len(deck))[position]]
 
     def pick(self, seq: int) -> tuple[str | None, str | None]:
         """The persona and scenario of request ``seq``."""
