@@ -1,0 +1,26 @@
+"""benchmarks/teacher_throughput.py keeps measuring what it says: a short round where every reply is the filed
+one (five valid examples), so a change to the prompts cannot leave it timing runs that accept nothing."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_short_round_finds_every_filed_reply_and_reports_each_run():
+    command = [sys.executable, str(ROOT / "benchmarks" / "teacher_throughput.py"), "--requests", "12"]
+    command += ["--repeat", "1", "--latency", "0.01", "--concurrency", "4", "--faults", "0.3"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    accepted = re.search(r"planforge accepted ([\d,]+) examples of ([\d,]+) proposed", result.stdout)
+    assert accepted, result.stdout
+    assert accepted.group(2) == "60"  # 12 requests, five filed examples each
+    assert int(accepted.group(1).replace(",", "")) >= 48
+    for label in ("control: SDK create", "control: SDK post", "planforge |", "30% of requests fail once"):
+        assert label in result.stdout, label
