@@ -6,8 +6,8 @@ the offered function names, its "now" and each example's compact record
 (:data:`~planforge.dataset.rows.ExampleRecord`), so a row is rebuilt at write time and a line is about a
 kilobyte per example. A line is written whole and flushed: after Ctrl-C or kill -9 the file holds every
 finished request, and on resume a torn last line is dropped and the run continues after the last request.
-Batch lines (``kind: batch``) record the provider batches a run submitted, so a resumed run polls them instead
-of paying again."""
+Batch lines (``kind: batch``) record the provider batches a run submitted (each by its tag before the provider
+creates it, then by its id), so a resumed run polls them instead of paying again."""
 
 from __future__ import annotations
 
@@ -152,7 +152,8 @@ class Checkpoint:
         self._sync()
 
     def record_batch(self, entry: dict[str, Any]) -> None:
-        """A provider batch's state (submitted, finished): read back on resume."""
+        """A provider batch's state (creating, submitted, finished), synced at once: a ``creating`` line is on
+        disk before the provider is asked to create the batch. Read back on resume."""
         self._write({"kind": "batch", **entry})
         self._sync(force=True)
 

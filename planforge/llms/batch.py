@@ -5,6 +5,9 @@ A request joins the open batch; the batch is submitted when it holds ``max_size`
 for ``flush_after`` seconds. Every batch is recorded in a *journal* (the run's checkpoint) with the request
 keys it carries, when submitted and when done, so after a crash or Ctrl-C the resumed run finds its requests
 in the journal and polls those batches (or downloads their results again) instead of paying for them twice.
+A batch is journalled before it is created too (``creating``, with a tag the batch carries in its metadata):
+a crash between the provider creating it and the journal recording its id leaves the tag, and the resumed run
+finds the batch by that tag in the provider's list instead of creating another.
 What a batch reports failed or expired goes to the online client. The first request goes online: a wrong key
 costs one request, and the structured-output mode is settled before any batch is built."""
 
@@ -13,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, Protocol
@@ -23,6 +28,10 @@ from planforge.llms.cache import request_key
 from planforge.llms.openai_client import OpenAIChatClient
 
 TERMINAL = ("completed", "failed", "expired", "cancelled")
+#: the metadata key a batch's tag travels under
+TAG_KEY = "planforge_batch"
+#: how far before its ``creating`` entry a batch may have been created (clock skew) and still be the one
+LIST_MARGIN_SECONDS = 300
 
 
 class BatchJournal(Protocol):
@@ -53,6 +62,8 @@ class Batched:
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._results: dict[str, dict[str, ChatReply | None]] = {}  # batch id -> its replies, once downloaded
         self._submitting: set[asyncio.Task[None]] = set()
+        self._unconfirmed: dict[str, dict[str, Any]] = {}  # request key -> a ``creating`` entry with no batch id
+        self._finding: dict[str, asyncio.Task[str | None]] = {}  # tag -> the search for its batch
         self.stats.batches = {"ids": [], "requests": 0, "answered": 0, "failed": 0, "expired": 0, "online": 0}
 
     def response_format(self, mode: str | None = None) -> dict[str, Any] | None:
@@ -61,14 +72,27 @@ class Batched:
     def attach_journal(self, journal: BatchJournal) -> None:
         """Where batches are recorded; batches it already holds are polled again when their requests come."""
         self.journal = journal
+        creating: dict[str, dict[str, Any]] = {}
         for entry in journal.entries():
+            if entry.get("status") == "creating":
+                creating[entry["tag"]] = entry
+                continue
+            creating.pop(entry.get("tag", ""), None)
+            if "id" not in entry:  # a batch the provider refused to create
+                continue
             for key in entry.get("keys", ()):
                 self._known[key] = entry["id"]
             if entry["id"] not in self.stats.batches["ids"]:
                 self.stats.batches["ids"].append(entry["id"])
+        for entry in creating.values():  # created or not: the provider's list says
+            for key in entry["keys"]:
+                if key not in self._known:
+                    self._unconfirmed[key] = entry
 
     async def chat(self, messages: Messages, params: dict[str, Any]) -> ChatReply:
         key = request_key(self.endpoint, self.model, messages, params)
+        if key in self._unconfirmed:
+            await self._confirm(self._unconfirmed[key])
         if self._online_first and key not in self._known:
             self._online_first = False
             self.stats.batches["online"] += 1
@@ -117,13 +141,22 @@ class Batched:
             json.dumps({"custom_id": key, "method": "POST", "url": "/v1/chat/completions", "body": body}) + "\n"
             for key, (body, _) in requests.items()
         )
+        tag, journalled = f"planforge-{uuid.uuid4().hex}", False
         try:
             client = self.plain.sdk
             uploaded = await client.files.create(file=("requests.jsonl", lines.encode()), purpose="batch")
+            if self.journal is not None:  # before the batch exists: a crash from here on finds it by its tag
+                self.journal.record({"tag": tag, "status": "creating", "at": time.time(), "keys": list(requests)})
+                journalled = True
             batch = await client.batches.create(
-                input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
+                input_file_id=uploaded.id,
+                endpoint="/v1/chat/completions",
+                completion_window="24h",
+                metadata={TAG_KEY: tag},
             )
         except Exception as exc:  # noqa: BLE001 - no batch API there: these requests go online
+            if journalled:  # settled: a resumed run need not look for it
+                self.journal.record({"tag": tag, "status": "not_created"})  # type: ignore[union-attr]
             self.stats.notes.append(f"{self.endpoint}: batch not submitted ({_short(exc)}); requests sent online")
             for _, future in requests.values():
                 if not future.done():
@@ -134,8 +167,39 @@ class Batched:
         self.stats.batches["ids"].append(batch.id)
         self.stats.batches["requests"] += len(requests)
         if self.journal is not None:
-            self.journal.record({"id": batch.id, "status": "submitted", "keys": list(requests)})
+            self.journal.record({"id": batch.id, "tag": tag, "status": "submitted", "keys": list(requests)})
         self._watch(batch.id)
+
+    async def _confirm(self, entry: dict[str, Any]) -> None:
+        """Settle a ``creating`` entry of an interrupted run: the batch the provider holds under its tag becomes
+        a known batch (journalled, polled); where there is none, its requests are new again."""
+        tag = entry["tag"]
+        if tag not in self._finding:
+            self._finding[tag] = asyncio.ensure_future(self._find(tag, float(entry.get("at", 0))))
+        found = await self._finding[tag]
+        for key in entry["keys"]:
+            if self._unconfirmed.get(key) is entry:
+                del self._unconfirmed[key]
+                if found is not None:
+                    self._known.setdefault(key, found)
+        if found is not None and found not in self.stats.batches["ids"]:
+            self.stats.batches["ids"].append(found)
+            if self.journal is not None:
+                self.journal.record({"id": found, "tag": tag, "status": "submitted", "keys": entry["keys"]})
+
+    async def _find(self, tag: str, since: float) -> str | None:
+        """The id of the batch tagged ``tag``, from the provider's list (newest first, back to ``since``)."""
+        try:
+            async for batch in self.plain.sdk.batches.list(limit=100):
+                if (batch.metadata or {}).get(TAG_KEY) == tag:
+                    return batch.id
+                if batch.created_at and batch.created_at < since - LIST_MARGIN_SECONDS:
+                    break
+        except Exception as exc:  # noqa: BLE001 - no list to read: the requests go into a new batch
+            self.stats.notes.append(
+                f"{self.endpoint}: batches not listed ({_short(exc)}); an interrupted one may run twice"
+            )
+        return None
 
     def _watch(self, batch_id: str) -> None:
         if batch_id not in self._watchers:

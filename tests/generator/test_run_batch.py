@@ -58,17 +58,17 @@ def test_a_killed_run_resumes_polling_its_batch_instead_of_paying_again(tmp_path
         checkpoint = out / "checkpoint.jsonl"
         deadline = time.monotonic() + 120
 
-        def recorded() -> int:
-            return checkpoint.read_text().count('"kind":"batch"') if checkpoint.exists() else 0
-
-        # killed once every batch the provider holds is in the checkpoint (a kill between creating a batch and
-        # recording it is the one window where a batch is not found again)
-        while time.monotonic() < deadline and not (recorded() and recorded() == len(server.batches)):
-            time.sleep(0.05)
+        # killed as soon as the provider holds a batch, recorded by id or not: a batch is journalled by its tag
+        # before it is created, so even a kill between creating it and recording its id finds it again
+        while time.monotonic() < deadline and not server.batches:
+            time.sleep(0.02)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        submitted = [json.loads(line)["id"] for line in checkpoint.open() if '"kind":"batch"' in line]
-        assert submitted and len(server.batches) == len(submitted)
+        lines = [json.loads(line) for line in checkpoint.open() if '"kind":"batch"' in line]
+        tags = {line["tag"] for line in lines if line["status"] == "creating"}
+        held = server.batches
+        assert held and all(batch["metadata"]["planforge_batch"] in tags for batch in held)
+        submitted = [batch["id"] for batch in held]
         behavior.polls = 0  # the provider finishes them while no run is there
         online_before = server.count
         in_old_batches = sum(b["request_counts"]["total"] for b in server.batches)

@@ -20,7 +20,7 @@ exits on SIGTERM/SIGINT)::
         [--fault-rate 0.1]
 
 Endpoints: ``POST /v1/chat/completions`` (non-streaming), ``GET /v1/models``, and the batch API: ``POST
-/v1/files``, ``GET /v1/files/{id}[/content]``, ``POST /v1/batches``, ``GET /v1/batches/{id}`` (each batch answered
+/v1/files``, ``GET /v1/files/{id}[/content]``, ``POST /v1/batches``, ``GET /v1/batches[/{id}]`` (each batch answered
 by the same responder when it is polled, with failures and expiry as :class:`BatchBehavior` says).
 """
 
@@ -346,14 +346,16 @@ def _prompt_text(request: dict) -> str:
 class BatchBehavior:
     """How the server's batch API treats the batches it is given (``/v1/files`` and ``/v1/batches``).
 
-    fail: request indexes (0-based, over all batch requests the server received, in order) answered with
-    ``status_code`` 500 in the error file; expire_after: a batch ends ``expired`` once it has answered this many
-    of its requests (the rest go to the error file as ``batch_expired``); polls: how many retrieves of a batch
-    see it ``in_progress`` before it is done (the requests are answered when it is done)."""
+        fail: request indexes (0-based, over all batch requests the server received, in order) answered with
+        ``status_code`` 500 in the error file; expire_after: a batch ends ``expired`` once it has answered this many
+        of its requests (the rest go to the error file as ``batch_expired``); polls: how many retrieves of a batch
+        see it ``in_progress`` before it is done (the requests are answered when it is done); refuse: no batch is
+    created at all."""
 
     fail: frozenset[int] = frozenset()
     expire_after: int | None = None
     polls: int = 1
+    refuse: bool = False  # POST /v1/batches answers 403, as for an organization without the batch API
 
 
 class _App:
@@ -391,6 +393,7 @@ class _App:
         app.router.add_get("/v1/files/{id}", self.get_file)
         app.router.add_get("/v1/files/{id}/content", self.file_content)
         app.router.add_post("/v1/batches", self.create_batch)
+        app.router.add_get("/v1/batches", self.list_batches)
         app.router.add_get("/v1/batches/{id}", self.get_batch)
         return app
 
@@ -437,6 +440,8 @@ class _App:
         denied = self._check_auth(request)
         if denied is not None:
             return denied
+        if self.batch.refuse:
+            return self._json({"error": {"message": "Batches are not enabled", "type": "invalid_request_error"}}, 403)
         payload = await request.json()
         source = self.files.get(payload.get("input_file_id", ""))
         if source is None:
@@ -459,6 +464,29 @@ class _App:
             self.batches[batch["id"]] = {**batch, "lines": lines}
             self.batch_polls[batch["id"]] = 0
         return self._json(batch)
+
+    async def list_batches(self, request: web.Request) -> web.Response:
+        """Newest first, ``limit`` a page, ``after`` the last id of the page before (OpenAI's cursor pages)."""
+        denied = self._check_auth(request)
+        if denied is not None:
+            return denied
+        limit = int(request.query.get("limit", "20"))
+        with self.lock:
+            newest_first = [{k: v for k, v in b.items() if k != "lines"} for b in reversed(self.batches.values())]
+        after = request.query.get("after")
+        if after is not None:
+            ids = [b["id"] for b in newest_first]
+            newest_first = newest_first[ids.index(after) + 1 :] if after in ids else []
+        page = newest_first[:limit]
+        return self._json(
+            {
+                "object": "list",
+                "data": page,
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+                "has_more": len(newest_first) > limit,
+            }
+        )
 
     async def get_batch(self, request: web.Request) -> web.Response:
         found = self.batches.get(request.match_info["id"])
