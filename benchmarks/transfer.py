@@ -101,6 +101,26 @@ Time: C 896 s wall, 883 CPU s (ToolRAG 358 s old, 507 s new); D's new side ToolR
 classifier (0.984 at 2.63 functions; the 3 misses: a phone lookup for "let Grandma and Grandpa know", "make sure
 Ines gets the review slides", "send the itinerary to dad"); SFT "within 10 points" met by D's new side (-7.5),
 not by old (+12.5), with the same caveat as run B's.
+
+    E: python benchmarks/transfer.py -n 3000 --toolrag-epochs 3 --new /tmp/wt_g3 --sft-examples 2000
+           --sft-steps 80 --sft-batch-size 4 --sft-lr 5e-4 --eval-limit 40 --threads 1 --out /tmp/transfer/g4
+
+E is D with 80 steps instead of 30 (320 of the 2,000 examples seen), on D's datasets and classifiers (copied
+from D's --out; /tmp/wt_g3 is a worktree of 13235d7, whose planforge/ tree built D's new side, so both were
+reused), trained and scored by 1edebbe. Loss 1.18 -> 0.24 old, 1.14 -> 0.32 new.
+
+| | old: test | old: dev | new: test | new: dev |
+|---|---:|---:|---:|---:|
+| SFT plan success (40 requests) | 35.0% | 22.5% | 27.5% | 22.5% |
+| SFT strict success | 15.0% | 7.5% | 22.5% | 7.5% |
+| SFT validity | 27.5% | 25.0% | 22.5% | 12.5% |
+| SFT tool recall | 0.764 | 0.889 | 0.623 | 0.744 |
+| SFT success: single / parallel / multi | | 8/9, 0/19, 1/12 | | 5/9, 0/19, 4/12 |
+
+Time: 3,035 s wall, 2,942 CPU s, load 0.4-1.9 (a CI run shared the cores for part of it); training 932 s old
+(11.4 s/step), 1,183 s new (14.8 s/step); each 40-request evaluation 150-250 s. SFT "within 10 points": new -5.0
+(met), old -12.5 (not); on dev the two are level, the new data ahead on multi-step requests and behind on single
+calls, and neither solves a parallel request: still far short of one epoch.
 """
 
 from __future__ import annotations
