@@ -19,6 +19,14 @@ Targets: planforge's CPU per request <= 1.5x the control's; with 10% / 30% fault
 of its clean time.
 
     python benchmarks/teacher_throughput.py [--requests 2000] [--latency 0.2] [--concurrency 256] [--repeat 2]
+
+``--stages`` says where planforge's CPU goes beyond the control's instead: the per-request work alone, in this
+process (``Assessor.assess`` over the same N replies, as the run loop calls it: parse, validate, compact
+records, dedup fingerprints; and the fingerprints alone), and the fixed cost of a run (a one-request ``gen run``
+against a one-request control, each its own process, and the imports a run adds beyond the SDK's), best of
+``--repeat``. ``--code DIR`` times another checkout's planforge (for a before/after in one session).
+
+    python benchmarks/teacher_throughput.py --stages [--requests 2000] [--repeat 5] [--code ../before]
 """
 
 from __future__ import annotations
@@ -33,13 +41,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]).resolve() if "--code" in sys.argv else ROOT
+sys.path.insert(0, str(ROOT))  # tests.support: the server
+sys.path.insert(0, str(CODE))  # planforge: this checkout's, or --code's
 
 
-def prepare(folder: Path, requests: int) -> tuple[Path, Path]:
-    """The replies file for the server and the bodies file for the control."""
+def draw(requests: int) -> tuple[Any, Any, list[tuple[Any, Any]]]:
+    """The teacher and plain client `gen run --teacher openai` builds, and its first N requests, each with a
+    template-teacher reply of five valid examples."""
     from planforge.generator.job import TeacherOptions, build_teacher
     from planforge.generator.sampler import FunctionSampler
     from planforge.generator.teachers.llm import EXAMPLES_SCHEMA
@@ -47,7 +59,6 @@ def prepare(folder: Path, requests: int) -> tuple[Path, Path]:
     from planforge.llms.endpoint import EndpointOptions
     from planforge.llms.openai_client import OpenAIChatClient
     from planforge.recipes.loader import load_recipe
-    from tests.support.openai_server import messages_key
 
     recipe = load_recipe("mac_assistant")
     # the teacher exactly as `gen run --teacher openai` builds it (diversity seeds, sampling parameters), so the
@@ -61,12 +72,23 @@ def prepare(folder: Path, requests: int) -> tuple[Path, Path]:
     template = TemplateTeacher(
         load_templates(recipe.templates_path, set(recipe.tools)), set(recipe.tools), recipe.sampling["max_targets"], 7
     )
+    pairs = []
+    for _ in range(requests):
+        request = sampler.draw()
+        pairs.append((request, template.reply(request)))
+    return teacher, client, pairs
+
+
+def prepare(folder: Path, requests: int) -> tuple[Path, Path]:
+    """The replies file for the server and the bodies file for the control."""
+    from tests.support.openai_server import messages_key
+
+    teacher, client, pairs = draw(requests)
     replies, bodies = folder / "replies.jsonl", folder / "bodies.jsonl"
     with replies.open("w") as r, bodies.open("w") as b:
-        for _ in range(requests):
-            request = sampler.draw()
+        for request, reply in pairs:
             body = client.body(teacher.messages(request), teacher.sampling_params())
-            r.write(json.dumps({"key": messages_key(body), "content": template.reply(request).content}) + "\n")
+            r.write(json.dumps({"key": messages_key(body), "content": reply.content}) + "\n")
             b.write(json.dumps(body) + "\n")
     return replies, bodies
 
@@ -81,11 +103,11 @@ def start_server(replies: Path, latency: float, fault_rate: float) -> tuple[subp
     return process, line.split()[1]
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+def timed(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the process and its children) of one command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command[:6])}... failed:\n{result.stderr[-3000:]}")
@@ -98,7 +120,7 @@ def planforge_run(base_url: str, requests: int, concurrency: int, out: Path) -> 
     command = [sys.executable, "-m", "planforge", "run", "recipe", "mac_assistant", "--out", str(out), "--overwrite"]
     command += ["--teacher", "openai", "--base-url", base_url, "--model", "bench", "--no-cache"]
     command += ["-n", str(10**9), "--max-requests", str(requests), "--concurrency", str(concurrency)]
-    wall, cpu = timed(command, env)
+    wall, cpu = timed(command, env, cwd=CODE)  # `-m planforge` from CODE's folder runs CODE's planforge
     run = json.loads((out / "run.json").read_text())
     assert run["teacher_requests"] == requests and run["failed_requests"] == 0, run["stats"]
     # every reply was the filed one (five valid examples), not the server's default for an unknown request
@@ -140,6 +162,63 @@ async def control(base_url: str, bodies: Path, concurrency: int, mode: str) -> N
     assert len(contents) == len(lines)
 
 
+def cpu_of(work: Any) -> float:
+    started = time.process_time()
+    work()
+    return time.process_time() - started
+
+
+def stages(folder: Path, n: int, repeat: int) -> None:
+    """Per-request work alone (in this process) and the fixed cost of a run (processes), best of ``repeat``."""
+    from planforge.generator.assess import Assessor
+    from planforge.generator.dedup import fingerprints
+    from planforge.generator.replies import read_reply
+
+    teacher, _, pairs = draw(n)
+    assessor = Assessor(teacher.recipe, teacher.name, None, screen=getattr(teacher, "screen", None))
+    queries = [[e.query for e in read_reply(reply.content).examples] for _, reply in pairs]
+    assess = min(cpu_of(lambda: [assessor.assess(r, reply) for r, reply in pairs]) for _ in range(repeat))
+    prints = min(cpu_of(lambda: [fingerprints(q) for q in queries]) for _ in range(repeat))
+    print(f"planforge from {CODE}; {n} requests, five examples each; load {load()}")
+    print(
+        f"per request, in one process: assess {assess / n * 1000:.3f} ms (of which dedup fingerprints "
+        f"{prints / n * 1000:.3f} ms)"
+    )
+    replies, bodies = prepare(folder, 1)
+    one = folder / "one.jsonl"
+    one.write_text(bodies.read_text().splitlines()[0] + "\n")
+    best = {"planforge": float("inf"), "control": float("inf")}
+    for _ in range(repeat):
+        server, url = start_server(replies, 0.0, 0.0)
+        try:
+            best["planforge"] = min(best["planforge"], planforge_run(url, 1, 1, folder / "out")[1])
+            best["control"] = min(best["control"], control_run(url, one, 1, "create")[1])
+        finally:
+            server.terminate()
+            server.wait()
+    print(
+        f"a one-request run: gen run {best['planforge']:.2f} s CPU, the SDK control {best['control']:.2f} s "
+        f"(the difference is {(best['planforge'] - best['control']) / n * 1000:.2f} ms of each of {n} requests)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(CODE)}
+    imports = {
+        "a bare interpreter": "pass",
+        "openai (the control's)": "import openai",
+        "datasets + pyarrow (the dataset write)": "import datasets, pyarrow",
+        "the gen CLI": "import planforge.cli",
+        "polars (the coverage summary)": "import polars",
+    }
+    bare = None
+    for label, code in imports.items():
+        cpu = min(timed([sys.executable, "-c", code], env, cwd=CODE)[1] for _ in range(repeat))
+        bare = cpu if bare is None else bare
+        print(
+            f"import {label}: {cpu - bare:.2f} s CPU beyond a bare interpreter"
+            if code != "pass"
+            else f"{label}: {cpu:.2f} s CPU"
+        )
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -153,9 +232,15 @@ def main() -> None:
     parser.add_argument("--faults", type=float, nargs="*", default=[0.1, 0.3])
     parser.add_argument("--control", nargs=2, metavar=("BASE_URL", "BODIES"), help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="create", help=argparse.SUPPRESS)
+    parser.add_argument("--stages", action="store_true", help="where planforge's CPU goes (see the docstring)")
+    parser.add_argument("--code", help="time this checkout's planforge instead of this one's")
     args = parser.parse_args()
     if args.control:
         asyncio.run(control(args.control[0], Path(args.control[1]), args.concurrency, args.mode))
+        return
+    if args.stages:
+        with tempfile.TemporaryDirectory() as tmp:
+            stages(Path(tmp), args.requests, args.repeat)
         return
     n, c = args.requests, args.concurrency
     with tempfile.TemporaryDirectory() as tmp:

@@ -112,11 +112,19 @@ def throughput(plans: list[str], tools: ToolSet, repeat: int) -> None:
     for _ in range(repeat):
         best = min(best, cpu(lambda: [validate(p, tools, require_join=True) for p in plans]))
         control = min(control, cpu(lambda: [json.loads(json.dumps(json.loads(line))) for line in lines]))
-    invalid = sum(1 for plan in plans if validate(plan, tools, require_join=True))
+    verdicts = [bool(validate(plan, tools, require_join=True)) for plan in plans]
+    invalid = sum(verdicts)
     mean_steps = sum(p.count("\n") for p in plans) / len(plans)
     print(f"plans: {len(plans)} (mean {mean_steps:.2f} calls + join), invalid: {invalid}")
     print(f"elapsed: {best:.3f} s on one core -> {len(plans) / best:,.0f} plans/s (best of {repeat})")
     print(f"control (read + write each plan as a JSON line): {control:.3f} s; validate/control {best / control:.2f}")
+    valid = [plan for plan, wrong in zip(plans, verdicts, strict=True) if not wrong]
+    broken = [plan for plan, wrong in zip(plans, verdicts, strict=True) if wrong]
+    for label, part in (("valid", valid), ("invalid", broken)):
+        if part:
+            check_all = lambda part=part: [validate(p, tools, require_join=True) for p in part]  # noqa: E731
+            took = min(cpu(check_all) for _ in range(repeat))
+            print(f"per {label} plan: {took / len(part) * 1e6:.1f} us ({len(part):,} plans)")
 
 
 def end_to_end(plans: list[str], repeat: int) -> None:

@@ -48,7 +48,8 @@ def structure_key(plan: Plan) -> str:
     return _graph_key(*plan_graph(plan))
 
 
-#: A run's plans share few structures (hundreds among 10,000 template examples): each is canonicalised once.
+#: A run's plans repeat their structures (3,383 distinct among the 9,864 examples of a 2,000-request run of
+#: benchmarks/teacher_throughput.py): each is canonicalised once.
 _graph_key = lru_cache(maxsize=65_536)(canonical_key)
 
 

@@ -37,6 +37,18 @@ def layer(server):
     return Batched(plain, plain, max_size=8, flush_after=0.05, poll_every=0.02)
 
 
+def ask(client, *conversations):
+    """Each conversation's reply through the batch layer, asked together; the layer closed after."""
+
+    async def run():
+        try:
+            return await asyncio.gather(*(client.chat(messages, {}) for messages in conversations))
+        finally:
+            await client.aclose()
+
+    return asyncio.run(run())
+
+
 def create_tagged_batch(server, client, tag, *, extra=0):
     """What an interrupted run left at the provider: an uploaded file and a batch carrying ``tag``, created
     after ``extra`` unrelated batches so the search reads more than one page."""
@@ -62,14 +74,7 @@ def test_a_batch_created_but_not_recorded_is_found_by_its_tag_and_polled_not_pai
         key, batch_id = create_tagged_batch(server, client, tag, extra=120)  # past the first page of 100
         journal = ListJournal([{"tag": tag, "status": "creating", "at": time.time(), "keys": [key]}])
         client.attach_journal(journal)
-
-        async def resume():
-            try:
-                return await client.chat(MESSAGES, {})
-            finally:
-                await client.aclose()
-
-        reply = asyncio.run(resume())
+        (reply,) = ask(client, MESSAGES)
         batches, online = server.batches, server.count
     assert reply.content == "the plan" and reply.batched
     assert online == 0  # nothing went online, not even the usual first request
@@ -86,15 +91,7 @@ def test_a_creating_entry_with_no_batch_behind_it_leaves_its_requests_new():
         ghost = {"tag": f"planforge-{uuid.uuid4().hex}", "status": "creating", "at": time.time(), "keys": [key]}
         journal = ListJournal([ghost])
         client.attach_journal(journal)
-        other = [{"role": "user", "content": "text Maya"}]
-
-        async def resume():
-            try:
-                return await asyncio.gather(client.chat(MESSAGES, {}), client.chat(other, {}))
-            finally:
-                await client.aclose()
-
-        first, second = asyncio.run(resume())
+        first, second = ask(client, MESSAGES, [{"role": "user", "content": "text Maya"}])
         batches, online = server.batches, server.count
     assert first.content == second.content == "the plan"
     assert online == 1 and len(batches) == 1  # one request online first, the other in a new batch
@@ -109,15 +106,7 @@ def test_a_batch_the_provider_refuses_is_journalled_as_not_created():
         client = layer(server)
         journal = ListJournal([])
         client.attach_journal(journal)
-        other = [{"role": "user", "content": "text Maya"}]
-
-        async def refused():
-            try:
-                return await asyncio.gather(client.chat(MESSAGES, {}), client.chat(other, {}))
-            finally:
-                await client.aclose()
-
-        replies = asyncio.run(refused())
+        replies = ask(client, MESSAGES, [{"role": "user", "content": "text Maya"}])
         online, batches = server.count, server.batches
     assert [r.content for r in replies] == ["the plan"] * 2 and not any(r.batched for r in replies)
     assert online == 2 and batches == []  # the first request online, the refused batch's one online too
